@@ -125,3 +125,28 @@ sim_time_format_clock (SimTime time, char buffer[32])
     g_snprintf (buffer, 32, "%8" G_GUINT64_FORMAT ".%06" G_GUINT64_FORMAT "s", seconds, micro);
   return buffer;
 }
+
+GDateTime *
+sim_time_to_date_time (SimTime time)
+{
+  g_autoptr (GDateTime) epoch = g_date_time_new_from_unix_utc (SIM_TIME_EPOCH_UNIX);
+  return g_date_time_add (epoch, time);
+}
+
+char *
+sim_time_to_rfc5322 (SimTime time)
+{
+  static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  g_autoptr (GDateTime) date = sim_time_to_date_time (time);
+
+  /* Day and month names are spelled out here rather than taken from the
+   * locale: RFC 5322 dates are always English. */
+  return g_strdup_printf ("%s, %02d %s %04d %02d:%02d:%02d +0000",
+                          days[g_date_time_get_day_of_week (date) - 1],
+                          g_date_time_get_day_of_month (date),
+                          months[g_date_time_get_month (date) - 1],
+                          g_date_time_get_year (date), g_date_time_get_hour (date),
+                          g_date_time_get_minute (date), g_date_time_get_second (date));
+}

@@ -40,4 +40,14 @@ char *sim_time_to_string (SimTime time);
  * milliseconds when the microseconds are zero.  Writes into @buffer. */
 const char *sim_time_format_clock (SimTime time, char buffer[32]);
 
+/* The simulated calendar: time 0 is Monday 5 January 2026, 09:00:00 UTC,
+ * a fixed instant so dates in messages are the same on every run. */
+#define SIM_TIME_EPOCH_UNIX G_GINT64_CONSTANT (1767603600)
+
+/* The calendar instant of @time, in UTC. (transfer full) */
+GDateTime *sim_time_to_date_time (SimTime time);
+
+/* An RFC 5322 3.3 date: "Mon, 05 Jan 2026 09:00:01 +0000". (transfer full) */
+char *sim_time_to_rfc5322 (SimTime time);
+
 G_END_DECLS

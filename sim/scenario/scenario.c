@@ -1,0 +1,1175 @@
+/* scenario.c: the meaning of scenario files. */
+#include "scenario/scenario.h"
+
+#include <string.h>
+
+#include "nodes/dns-server.h"
+#include "nodes/mail-client.h"
+#include "nodes/mail-store.h"
+#include "nodes/mta.h"
+#include "proto/message/mail-message.h"
+
+struct _Scenario
+{
+  char *filename;
+  ScenarioStatement *root;
+  char *title;
+  char *description;
+  GPtrArray *goals;
+  guint64 seed;
+  SimTime duration;
+};
+
+/* ---- small helpers for errors at words ---- */
+
+typedef struct
+{
+  const Scenario *scenario;
+  SimWorld *world;
+  GError **error;
+} BuildContext;
+
+static gboolean
+fail_at (BuildContext *context, const ScenarioWord *word, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+fail_at (BuildContext *context, const ScenarioWord *word, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  scenario_set_error_at (context->error, context->scenario->filename, word->line, word->column, "%s", message);
+  return FALSE;
+}
+
+static const ScenarioWord *
+word_at (const ScenarioStatement *statement, guint index)
+{
+  return scenario_statement_word (statement, index);
+}
+
+static const ScenarioWord *
+last_word (const ScenarioStatement *statement)
+{
+  return g_ptr_array_index (statement->words, statement->words->len - 1);
+}
+
+/* The word after @statement's word @index, or an error that one is missing. */
+static const ScenarioWord *
+require_word (BuildContext *context, const ScenarioStatement *statement, guint index, const char *what)
+{
+  const ScenarioWord *word = word_at (statement, index);
+
+  if (word == NULL)
+    {
+      const ScenarioWord *previous = last_word (statement);
+      scenario_set_error_at (context->error, context->scenario->filename, previous->line,
+                             previous->column + (guint) strlen (previous->text),
+                             "expected %s after '%s'", what, previous->text);
+    }
+  return word;
+}
+
+static gboolean
+parse_time_word (BuildContext *context, const ScenarioWord *word, SimTime *out)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!sim_time_parse (word->text, out, &local))
+    return fail_at (context, word, "%s", local->message);
+  return TRUE;
+}
+
+static gboolean
+parse_count_word (BuildContext *context, const ScenarioWord *word, guint64 *out)
+{
+  if (!g_ascii_string_to_unsigned (word->text, 10, 0, G_MAXUINT32, out, NULL))
+    return fail_at (context, word, "expected a whole number, found '%s'", word->text);
+  return TRUE;
+}
+
+static gboolean
+parse_size_word (BuildContext *context, const ScenarioWord *word, guint64 *out)
+{
+  guint64 scale = 1;
+  g_autofree char *digits = g_strdup (word->text);
+  gsize length = strlen (digits);
+
+  if (length > 1 && (digits[length - 1] == 'k' || digits[length - 1] == 'K'))
+    scale = 1024;
+  else if (length > 1 && (digits[length - 1] == 'm' || digits[length - 1] == 'M'))
+    scale = 1024 * 1024;
+  if (scale != 1)
+    digits[length - 1] = '\0';
+  if (!g_ascii_string_to_unsigned (digits, 10, 0, G_MAXUINT32, out, NULL))
+    return fail_at (context, word, "expected a size such as 2000, 64k or 10M, found '%s'", word->text);
+  *out *= scale;
+  return TRUE;
+}
+
+static gboolean
+is_address (const char *text)
+{
+  const char *at = strchr (text, '@');
+  return at != NULL && at != text && at[1] != '\0' && strchr (at + 1, '@') == NULL;
+}
+
+static gboolean
+require_address (BuildContext *context, const ScenarioWord *word)
+{
+  if (!is_address (word->text))
+    return fail_at (context, word, "expected an email address such as bob@example.org, found '%s'", word->text);
+  return TRUE;
+}
+
+/* Finds a node by name, or fails with the closest name as a hint. */
+static SimNode *
+lookup_node (BuildContext *context, const ScenarioWord *word)
+{
+  SimNetwork *network = sim_world_get_network (context->world);
+  SimNode *node = sim_network_find_node (network, word->text);
+  GPtrArray *nodes;
+  g_autoptr (GPtrArray) names = NULL;
+  const char *suggestion;
+
+  if (node != NULL)
+    return node;
+  nodes = sim_network_get_nodes (network);
+  names = g_ptr_array_new ();
+  for (guint i = 0; i < nodes->len; i++)
+    g_ptr_array_add (names, (gpointer) sim_node_get_name (g_ptr_array_index (nodes, i)));
+  suggestion = scenario_suggest (word->text, (const char *const *) names->pdata, names->len);
+  if (suggestion != NULL)
+    fail_at (context, word, "unknown node '%s'; did you mean '%s'?", word->text, suggestion);
+  else
+    fail_at (context, word, "unknown node '%s'; declare it with 'node %s { ... }'", word->text, word->text);
+  return NULL;
+}
+
+static gboolean
+unknown_keyword (BuildContext *context, const ScenarioWord *word, const char *where,
+                 const char *const *known, gsize n_known)
+{
+  const char *suggestion = scenario_suggest (word->text, known, n_known);
+  g_autofree char *list = g_strjoinv (", ", (char **) known);
+
+  if (suggestion != NULL)
+    return fail_at (context, word, "unknown %s '%s'; did you mean '%s'?", where, word->text, suggestion);
+  (void) list;
+  {
+    GString *all = g_string_new (NULL);
+    for (gsize i = 0; i < n_known; i++)
+      g_string_append_printf (all, "%s%s", i > 0 ? ", " : "", known[i]);
+    fail_at (context, word, "unknown %s '%s'; expected one of: %s", where, word->text, all->str);
+    g_string_free (all, TRUE);
+  }
+  return FALSE;
+}
+
+/* Reads "key value key value flag ..." options from word @start on. */
+typedef struct
+{
+  const char *name;
+  gboolean takes_value;
+  const ScenarioWord *value;   /* out: the value word, or the flag word itself */
+} Option;
+
+static gboolean
+parse_options (BuildContext *context, const ScenarioStatement *statement, guint start,
+               Option *options, gsize n_options, const char *where)
+{
+  for (guint i = start; i < statement->words->len; i++)
+    {
+      const ScenarioWord *word = word_at (statement, i);
+      gsize o;
+      for (o = 0; o < n_options; o++)
+        if (g_str_equal (options[o].name, word->text) && !word->quoted)
+          break;
+      if (o == n_options)
+        {
+          g_autofree const char **names = g_new0 (const char *, n_options + 1);
+          for (gsize k = 0; k < n_options; k++)
+            names[k] = options[k].name;
+          return unknown_keyword (context, word, where, names, n_options);
+        }
+      if (options[o].takes_value)
+        {
+          const ScenarioWord *value = require_word (context, statement, i + 1, "a value");
+          if (value == NULL)
+            return FALSE;
+          options[o].value = value;
+          i++;
+        }
+      else
+        options[o].value = word;
+    }
+  return TRUE;
+}
+
+static gboolean
+require_option (BuildContext *context, const ScenarioStatement *statement, const Option *option, const char *example)
+{
+  if (option->value != NULL)
+    return TRUE;
+  const ScenarioWord *word = last_word (statement);
+  scenario_set_error_at (context->error, context->scenario->filename, word->line, word->column,
+                         "'%s' needs '%s ...'; for example: %s", scenario_statement_keyword (statement),
+                         option->name, example);
+  return FALSE;
+}
+
+static gboolean
+require_no_block (BuildContext *context, const ScenarioStatement *statement)
+{
+  if (statement->children == NULL)
+    return TRUE;
+  scenario_set_error_at (context->error, context->scenario->filename, statement->open_line, statement->open_column,
+                         "'%s' takes no block; remove the braces", scenario_statement_keyword (statement));
+  return FALSE;
+}
+
+/* ---- nodes ---- */
+
+static const char *const node_kinds[] = { "client", "mta", "mailstore", "dns", "router" };
+
+static const ScenarioStatement *
+find_child (const ScenarioStatement *block, const char *keyword)
+{
+  if (block->children == NULL)
+    return NULL;
+  for (guint i = 0; i < block->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (block->children, i);
+      if (g_strcmp0 (scenario_statement_keyword (child), keyword) == 0)
+        return child;
+    }
+  return NULL;
+}
+
+static gboolean
+declare_node (BuildContext *context, const ScenarioStatement *statement)
+{
+  const ScenarioWord *name = require_word (context, statement, 1, "a node name such as smtp.example.com");
+  const ScenarioStatement *address_statement;
+  const ScenarioStatement *kind_statement;
+  const ScenarioWord *address_word;
+  const ScenarioWord *kind_word;
+  guint32 address;
+  g_autoptr (GError) local = NULL;
+
+  if (name == NULL)
+    return FALSE;
+  if (statement->words->len > 2)
+    return fail_at (context, word_at (statement, 2), "expected '{' after the node name, found '%s'",
+                    word_at (statement, 2)->text);
+  if (statement->children == NULL)
+    return fail_at (context, name, "node '%s' needs a block: node %s { kind mta; address 192.0.2.25 }", name->text, name->text);
+  kind_statement = find_child (statement, "kind");
+  if (kind_statement == NULL)
+    return fail_at (context, name, "node '%s' needs a kind: add 'kind client', 'kind mta', 'kind mailstore', 'kind dns' or 'kind router'",
+                    name->text);
+  kind_word = require_word (context, kind_statement, 1, "a kind");
+  if (kind_word == NULL)
+    return FALSE;
+  gboolean known_kind = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (node_kinds); i++)
+    known_kind |= g_str_equal (kind_word->text, node_kinds[i]);
+  if (!known_kind)
+    return unknown_keyword (context, kind_word, "node kind", node_kinds, G_N_ELEMENTS (node_kinds));
+  address_statement = find_child (statement, "address");
+  if (address_statement == NULL)
+    return fail_at (context, name, "node '%s' needs an address: add 'address 192.0.2.10' (an IPv4 address) to its block",
+                    name->text);
+  address_word = require_word (context, address_statement, 1, "an IPv4 address");
+  if (address_word == NULL)
+    return FALSE;
+  if (!sim_address_parse (address_word->text, &address) || address == 0)
+    return fail_at (context, address_word, "expected an IPv4 address such as 192.0.2.10, found '%s'", address_word->text);
+  if (sim_network_add_node (sim_world_get_network (context->world), name->text, address, &local) == NULL)
+    return fail_at (context, g_str_has_prefix (local->message, "address") ? address_word : name, "%s", local->message);
+  return TRUE;
+}
+
+static gboolean
+configure_dns (BuildContext *context, SimNode *node, const ScenarioStatement *block)
+{
+  DnsServer *server = sim_world_add_dns (context->world, node);
+  static const char *const keys[] = { "kind", "address", "zone" };
+
+  for (guint i = 0; i < block->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (block->children, i);
+      const char *keyword = scenario_statement_keyword (child);
+      if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
+        continue;
+      if (!g_str_equal (keyword, "zone"))
+        return unknown_keyword (context, word_at (child, 0), "setting for a dns node", keys, G_N_ELEMENTS (keys));
+      const ScenarioWord *origin = require_word (context, child, 1, "a zone origin such as example.org.");
+      if (origin == NULL)
+        return FALSE;
+      g_autoptr (GError) local = NULL;
+      g_autofree char *normalized = dns_name_normalize (origin->text, &local);
+      if (normalized == NULL)
+        return fail_at (context, origin, "bad zone name '%s': %s", origin->text, local->message);
+      if (child->children == NULL)
+        return fail_at (context, origin, "zone '%s' needs a block of records: zone %s { record \"@ MX 10 mx\" }",
+                        origin->text, origin->text);
+      DnsZone *zone = dns_zone_new (normalized);
+      dns_server_add_zone (server, zone);
+      for (guint r = 0; r < child->children->len; r++)
+        {
+          const ScenarioStatement *record = g_ptr_array_index (child->children, r);
+          if (!g_str_equal (scenario_statement_keyword (record), "record"))
+            {
+              static const char *const zone_keys[] = { "record" };
+              return unknown_keyword (context, word_at (record, 0), "statement in a zone", zone_keys, 1);
+            }
+          const ScenarioWord *text = require_word (context, record, 1, "a record in quotes, such as \"@ 3600 MX 10 mx\"");
+          if (text == NULL)
+            return FALSE;
+          /* Unquoted words after 'record' are joined, so both
+           * record "@ MX 10 mx" and record @ MX 10 mx read the same. */
+          g_autoptr (GString) joined = g_string_new (text->text);
+          for (guint w = 2; w < record->words->len; w++)
+            g_string_append_printf (joined, " %s", word_at (record, w)->text);
+          gsize column = 0;
+          g_autoptr (GError) record_error = NULL;
+          if (!dns_zone_add_from_text (zone, joined->str, 3600, &column, &record_error))
+            {
+              guint offset = text->quoted ? 1 : 0;
+              scenario_set_error_at (context->error, context->scenario->filename, text->line,
+                                     text->column + offset + (record->words->len > 2 ? 0 : (guint) column),
+                                     "%s", record_error->message);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+configure_store (BuildContext *context, SimNode *node, const ScenarioStatement *block)
+{
+  MailStore *store = sim_world_add_store (context->world, node);
+  static const char *const keys[] = { "kind", "address", "mailbox" };
+
+  for (guint i = 0; i < block->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (block->children, i);
+      const char *keyword = scenario_statement_keyword (child);
+      if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
+        continue;
+      if (!g_str_equal (keyword, "mailbox"))
+        return unknown_keyword (context, word_at (child, 0), "setting for a mailstore node", keys, G_N_ELEMENTS (keys));
+      const ScenarioWord *address = require_word (context, child, 1, "an email address");
+      if (address == NULL || !require_address (context, address) || !require_no_block (context, child))
+        return FALSE;
+      Option options[] = { { "password", TRUE, NULL }, { "quota", TRUE, NULL } };
+      if (!parse_options (context, child, 2, options, G_N_ELEMENTS (options), "mailbox option"))
+        return FALSE;
+      if (!require_option (context, child, &options[0], "mailbox bob@example.org password secret"))
+        return FALSE;
+      guint64 quota = 0;
+      if (options[1].value != NULL && !parse_size_word (context, options[1].value, &quota))
+        return FALSE;
+      g_autoptr (GError) local = NULL;
+      if (!mail_store_add_user (store, address->text, options[0].value->text, (gsize) quota, &local))
+        return fail_at (context, address, "%s", local->message);
+    }
+  return TRUE;
+}
+
+static gboolean
+configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *block)
+{
+  Mta *mta = sim_world_add_mta (context->world, node);
+  static const char *const keys[] = { "kind", "address", "resolver", "submission", "user", "local-domain", "smarthost", "retry" };
+
+  for (guint i = 0; i < block->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (block->children, i);
+      const char *keyword = scenario_statement_keyword (child);
+      if (!require_no_block (context, child))
+        return FALSE;
+      if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
+        continue;
+      if (g_str_equal (keyword, "resolver") || g_str_equal (keyword, "smarthost"))
+        {
+          const ScenarioWord *name = require_word (context, child, 1, "a node name");
+          SimNode *target = name != NULL ? lookup_node (context, name) : NULL;
+          if (target == NULL)
+            return FALSE;
+          if (g_str_equal (keyword, "resolver"))
+            mta_set_resolver (mta, sim_node_get_address (target));
+          else
+            mta_set_smarthost (mta, sim_node_get_address (target));
+        }
+      else if (g_str_equal (keyword, "submission"))
+        mta_enable_submission (mta);
+      else if (g_str_equal (keyword, "user"))
+        {
+          const ScenarioWord *address = require_word (context, child, 1, "an email address");
+          if (address == NULL || !require_address (context, address))
+            return FALSE;
+          Option options[] = { { "password", TRUE, NULL } };
+          if (!parse_options (context, child, 2, options, 1, "user option")
+              || !require_option (context, child, &options[0], "user alice@example.com password secret"))
+            return FALSE;
+          mta_add_user (mta, address->text, options[0].value->text);
+        }
+      else if (g_str_equal (keyword, "local-domain"))
+        {
+          const ScenarioWord *domain = require_word (context, child, 1, "a domain such as example.org");
+          if (domain == NULL)
+            return FALSE;
+          Option options[] = { { "store", TRUE, NULL } };
+          if (!parse_options (context, child, 2, options, 1, "local-domain option")
+              || !require_option (context, child, &options[0], "local-domain example.org store mail.example.org"))
+            return FALSE;
+          SimNode *store = lookup_node (context, options[0].value);
+          if (store == NULL)
+            return FALSE;
+          mta_add_local_domain (mta, domain->text, sim_node_get_address (store));
+        }
+      else if (g_str_equal (keyword, "retry"))
+        {
+          const ScenarioWord *interval = require_word (context, child, 1, "a retry interval such as 5m");
+          SimTime every, lifetime = MTA_DEFAULT_QUEUE_LIFETIME;
+          if (interval == NULL || !parse_time_word (context, interval, &every))
+            return FALSE;
+          Option options[] = { { "lifetime", TRUE, NULL } };
+          if (!parse_options (context, child, 2, options, 1, "retry option"))
+            return FALSE;
+          if (options[0].value != NULL && !parse_time_word (context, options[0].value, &lifetime))
+            return FALSE;
+          if (every <= 0)
+            return fail_at (context, interval, "the retry interval must be longer than 0s");
+          mta_set_retry (mta, every, lifetime);
+        }
+      else
+        return unknown_keyword (context, word_at (child, 0), "setting for an mta node", keys, G_N_ELEMENTS (keys));
+    }
+  return TRUE;
+}
+
+static gboolean
+configure_client (BuildContext *context, SimNode *node, const ScenarioStatement *block)
+{
+  MailClient *client = sim_world_add_client (context->world, node);
+  static const char *const keys[] = { "kind", "address", "account" };
+
+  for (guint i = 0; i < block->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (block->children, i);
+      const char *keyword = scenario_statement_keyword (child);
+      if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
+        continue;
+      if (!g_str_equal (keyword, "account"))
+        return unknown_keyword (context, word_at (child, 0), "setting for a client node", keys, G_N_ELEMENTS (keys));
+      const ScenarioWord *address = require_word (context, child, 1, "an email address");
+      if (address == NULL || !require_address (context, address) || !require_no_block (context, child))
+        return FALSE;
+      Option options[] = {
+        { "password", TRUE, NULL }, { "submit", TRUE, NULL }, { "store", TRUE, NULL },
+        { "protocol", TRUE, NULL }, { "keep", FALSE, NULL }, { "delete", FALSE, NULL },
+      };
+      const char *example = "account bob@example.org password secret submit smtp.example.org store mail.example.org protocol imap";
+      if (!parse_options (context, child, 2, options, G_N_ELEMENTS (options), "account option")
+          || !require_option (context, child, &options[0], example)
+          || !require_option (context, child, &options[1], example)
+          || !require_option (context, child, &options[2], example))
+        return FALSE;
+      SimNode *submit = lookup_node (context, options[1].value);
+      SimNode *store = submit != NULL ? lookup_node (context, options[2].value) : NULL;
+      if (store == NULL)
+        return FALSE;
+      MailClientProtocol protocol = MAIL_CLIENT_IMAP;
+      if (options[3].value != NULL)
+        {
+          static const char *const protocols[] = { "imap", "pop3" };
+          if (g_str_equal (options[3].value->text, "pop3"))
+            protocol = MAIL_CLIENT_POP3;
+          else if (!g_str_equal (options[3].value->text, "imap"))
+            return unknown_keyword (context, options[3].value, "protocol", protocols, 2);
+        }
+      if (options[4].value != NULL && options[5].value != NULL)
+        return fail_at (context, options[5].value, "an account cannot both keep and delete mail; choose one");
+      /* IMAP leaves mail on the server; POP3 clients delete unless told to keep. */
+      gboolean keep = protocol == MAIL_CLIENT_IMAP ? options[5].value == NULL : options[4].value != NULL;
+      mail_client_add_account (client, address->text, options[0].value->text, sim_node_get_address (submit),
+                               sim_node_get_address (store), protocol, keep);
+    }
+  return TRUE;
+}
+
+static gboolean
+configure_node (BuildContext *context, const ScenarioStatement *statement)
+{
+  const ScenarioWord *name = word_at (statement, 1);
+  SimNode *node = sim_network_find_node (sim_world_get_network (context->world), name->text);
+  const char *kind = word_at (find_child (statement, "kind"), 1)->text;
+
+  if (g_str_equal (kind, "dns"))
+    return configure_dns (context, node, statement);
+  if (g_str_equal (kind, "mailstore"))
+    return configure_store (context, node, statement);
+  if (g_str_equal (kind, "mta"))
+    return configure_mta (context, node, statement);
+  if (g_str_equal (kind, "client"))
+    return configure_client (context, node, statement);
+  for (guint i = 0; i < statement->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (statement->children, i);
+      const char *keyword = scenario_statement_keyword (child);
+      static const char *const keys[] = { "kind", "address" };
+      if (!g_str_equal (keyword, "kind") && !g_str_equal (keyword, "address"))
+        return unknown_keyword (context, word_at (child, 0), "setting for a router node", keys, 2);
+    }
+  sim_world_add_router (context->world, node);
+  return TRUE;
+}
+
+static gboolean
+declare_link (BuildContext *context, const ScenarioStatement *statement)
+{
+  const ScenarioWord *a_word = require_word (context, statement, 1, "two node names");
+  const ScenarioWord *b_word = a_word != NULL ? require_word (context, statement, 2, "a second node name") : NULL;
+  SimNode *a, *b;
+  SimTime latency = 10 * SIM_TIME_MSEC;
+  Option options[] = { { "latency", TRUE, NULL } };
+  g_autoptr (GError) local = NULL;
+
+  if (b_word == NULL || !require_no_block (context, statement))
+    return FALSE;
+  a = lookup_node (context, a_word);
+  b = a != NULL ? lookup_node (context, b_word) : NULL;
+  if (b == NULL)
+    return FALSE;
+  if (!parse_options (context, statement, 3, options, 1, "link option"))
+    return FALSE;
+  if (options[0].value != NULL && !parse_time_word (context, options[0].value, &latency))
+    return FALSE;
+  if (sim_network_add_link (sim_world_get_network (context->world), a, b, latency, &local) == NULL)
+    return fail_at (context, a_word, "%s", local->message);
+  return TRUE;
+}
+
+/* ---- timeline ---- */
+
+typedef enum
+{
+  ACTION_SEND,
+  ACTION_FETCH,
+  ACTION_LINK_DOWN,
+  ACTION_LINK_UP,
+  ACTION_NODE_DOWN,
+  ACTION_NODE_UP,
+} ActionKind;
+
+typedef struct
+{
+  ActionKind kind;
+  SimWorld *world;
+  MailClient *client;
+  char *from;
+  GStrv to;
+  char *subject;
+  char *body;
+  SimLink *link;
+  SimNode *node;
+} TimelineAction;
+
+static void
+timeline_action_free (gpointer data)
+{
+  TimelineAction *action = data;
+
+  g_free (action->from);
+  g_strfreev (action->to);
+  g_free (action->subject);
+  g_free (action->body);
+  g_free (action);
+}
+
+static void
+run_action (gpointer data)
+{
+  TimelineAction *action = data;
+  SimNode *a, *b;
+
+  switch (action->kind)
+    {
+    case ACTION_SEND:
+      mail_client_send (action->client, action->from, (const char *const *) action->to, action->subject, action->body);
+      break;
+    case ACTION_FETCH:
+      mail_client_fetch (action->client, action->from);
+      break;
+    case ACTION_LINK_DOWN:
+    case ACTION_LINK_UP:
+      a = sim_link_get_a (action->link);
+      b = sim_link_get_b (action->link);
+      sim_link_set_up (action->link, action->kind == ACTION_LINK_UP);
+      sim_node_emit (a, SIM_EVENT_ACTION, sim_node_get_name (b), "net", "action.fault",
+                     action->kind == ACTION_LINK_UP ? "link-up" : "link-down", NULL, "the link %s - %s goes %s",
+                     sim_node_get_name (a), sim_node_get_name (b), action->kind == ACTION_LINK_UP ? "up" : "down");
+      break;
+    case ACTION_NODE_DOWN:
+    case ACTION_NODE_UP:
+      sim_node_emit (action->node, SIM_EVENT_ACTION, "", "net", "action.fault",
+                     action->kind == ACTION_NODE_UP ? "node-up" : "node-down", NULL, "%s %s",
+                     sim_node_get_name (action->node), action->kind == ACTION_NODE_UP ? "comes back up" : "goes down");
+      sim_node_set_up (action->node, action->kind == ACTION_NODE_UP);
+      break;
+    }
+}
+
+static MailClient *
+client_for (BuildContext *context, const ScenarioWord *address)
+{
+  MailClient *client;
+
+  if (!require_address (context, address))
+    return NULL;
+  client = sim_world_find_client_for (context->world, address->text);
+  if (client == NULL)
+    fail_at (context, address, "no client node has an account for %s; add 'account %s password ... submit ... store ...' to a client node",
+             address->text, address->text);
+  return client;
+}
+
+static gboolean
+schedule_action (BuildContext *context, const ScenarioStatement *statement)
+{
+  static const char *const actions[] = { "send", "fetch", "link-down", "link-up", "node-down", "node-up" };
+  const ScenarioWord *at = word_at (statement, 0);
+  const ScenarioWord *time_word, *verb;
+  SimTime when;
+  g_autofree TimelineAction *action = g_new0 (TimelineAction, 1);
+
+  if (!g_str_equal (at->text, "at"))
+    return fail_at (context, at, "a timeline entry starts with 'at TIME', like: at 1s send alice@example.com to bob@example.org");
+  time_word = require_word (context, statement, 1, "a time such as 1s");
+  if (time_word == NULL || !parse_time_word (context, time_word, &when))
+    return FALSE;
+  verb = require_word (context, statement, 2, "an action (send, fetch, link-down, link-up, node-down, node-up)");
+  if (verb == NULL || !require_no_block (context, statement))
+    return FALSE;
+  action->world = context->world;
+  if (g_str_equal (verb->text, "send"))
+    {
+      const ScenarioWord *from = require_word (context, statement, 3, "the sender's address");
+      if (from == NULL || (action->client = client_for (context, from)) == NULL)
+        return FALSE;
+      Option options[] = { { "to", TRUE, NULL }, { "subject", TRUE, NULL }, { "body", TRUE, NULL } };
+      if (!parse_options (context, statement, 4, options, G_N_ELEMENTS (options), "send option")
+          || !require_option (context, statement, &options[0], "at 1s send alice@example.com to bob@example.org subject \"Hi\""))
+        return FALSE;
+      action->kind = ACTION_SEND;
+      action->from = g_strdup (from->text);
+      action->to = g_strsplit (options[0].value->text, ",", -1);
+      for (guint i = 0; action->to[i] != NULL; i++)
+        if (!is_address (action->to[i]))
+          return fail_at (context, options[0].value, "'%s' is not an email address; separate recipients with commas, no spaces",
+                          action->to[i]);
+      action->subject = g_strdup (options[1].value != NULL ? options[1].value->text : "");
+      action->body = g_strdup (options[2].value != NULL ? options[2].value->text : "");
+    }
+  else if (g_str_equal (verb->text, "fetch"))
+    {
+      const ScenarioWord *who = require_word (context, statement, 3, "the address whose mail to fetch");
+      if (who == NULL || (action->client = client_for (context, who)) == NULL)
+        return FALSE;
+      action->kind = ACTION_FETCH;
+      action->from = g_strdup (who->text);
+    }
+  else if (g_str_equal (verb->text, "link-down") || g_str_equal (verb->text, "link-up"))
+    {
+      const ScenarioWord *a_word = require_word (context, statement, 3, "two node names");
+      const ScenarioWord *b_word = a_word != NULL ? require_word (context, statement, 4, "a second node name") : NULL;
+      SimNode *a = b_word != NULL ? lookup_node (context, a_word) : NULL;
+      SimNode *b = a != NULL ? lookup_node (context, b_word) : NULL;
+      if (b == NULL)
+        return FALSE;
+      action->link = sim_network_find_link (sim_world_get_network (context->world), a, b);
+      if (action->link == NULL)
+        return fail_at (context, a_word, "there is no link between %s and %s; declare it with 'link %s %s latency 10ms'",
+                        a_word->text, b_word->text, a_word->text, b_word->text);
+      action->kind = g_str_equal (verb->text, "link-down") ? ACTION_LINK_DOWN : ACTION_LINK_UP;
+    }
+  else if (g_str_equal (verb->text, "node-down") || g_str_equal (verb->text, "node-up"))
+    {
+      const ScenarioWord *name = require_word (context, statement, 3, "a node name");
+      if (name == NULL || (action->node = lookup_node (context, name)) == NULL)
+        return FALSE;
+      action->kind = g_str_equal (verb->text, "node-down") ? ACTION_NODE_DOWN : ACTION_NODE_UP;
+    }
+  else
+    return unknown_keyword (context, verb, "timeline action", actions, G_N_ELEMENTS (actions));
+  sim_scheduler_at (sim_world_get_scheduler (context->world), when, run_action, g_steal_pointer (&action),
+                    timeline_action_free);
+  return TRUE;
+}
+
+/* ---- expectations (checked at the end of a run) ---- */
+
+static const char *const expectation_kinds[] = { "delivered", "fetched", "bounced", "accepted", "queued", "reply" };
+
+static gboolean check_expectation (BuildContext *context, const ScenarioStatement *statement, gboolean evaluate,
+                                   gboolean *passed, GString *explanation);
+
+/* ---- building ---- */
+
+static const char *const top_keywords[] = {
+  "title", "description", "goal", "seed", "duration", "node", "link", "timeline", "expect",
+};
+
+static gboolean
+build_world (BuildContext *context)
+{
+  GPtrArray *statements = context->scenario->root->children;
+
+  /* Pass 1: nodes and their addresses, so any statement may name any node. */
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (g_str_equal (scenario_statement_keyword (statement), "node") && !declare_node (context, statement))
+        return FALSE;
+    }
+  /* Pass 2: links, then what each node does, then the timeline. */
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (g_str_equal (scenario_statement_keyword (statement), "link") && !declare_link (context, statement))
+        return FALSE;
+    }
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (g_str_equal (scenario_statement_keyword (statement), "node") && !configure_node (context, statement))
+        return FALSE;
+    }
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      const char *keyword = scenario_statement_keyword (statement);
+      if (g_str_equal (keyword, "timeline") || g_str_equal (keyword, "expect"))
+        {
+          if (statement->children == NULL)
+            return fail_at (context, word_at (statement, 0), "'%s' needs a block: %s { ... }", keyword, keyword);
+          for (guint c = 0; c < statement->children->len; c++)
+            {
+              const ScenarioStatement *child = g_ptr_array_index (statement->children, c);
+              gboolean ignored;
+              if (g_str_equal (keyword, "timeline") ? !schedule_action (context, child)
+                                                    : !check_expectation (context, child, FALSE, &ignored, NULL))
+                return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+SimWorld *
+scenario_build (const Scenario *self, guint64 seed, GError **error)
+{
+  SimWorld *world = sim_world_new (seed);
+  BuildContext context = { self, world, error };
+
+  if (!build_world (&context))
+    {
+      sim_world_free (world);
+      return NULL;
+    }
+  return world;
+}
+
+static gboolean
+read_metadata (Scenario *self, GError **error)
+{
+  BuildContext context = { self, NULL, error };
+  GPtrArray *statements = self->root->children;
+
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      const ScenarioWord *keyword = word_at (statement, 0);
+      gboolean known = FALSE;
+      for (gsize k = 0; k < G_N_ELEMENTS (top_keywords); k++)
+        known |= g_str_equal (keyword->text, top_keywords[k]);
+      if (!known)
+        return unknown_keyword (&context, keyword, "statement", top_keywords, G_N_ELEMENTS (top_keywords));
+      if (g_str_equal (keyword->text, "title") || g_str_equal (keyword->text, "description")
+          || g_str_equal (keyword->text, "goal"))
+        {
+          const ScenarioWord *text = require_word (&context, statement, 1, "a text in quotes");
+          if (text == NULL || !require_no_block (&context, statement))
+            return FALSE;
+          if (statement->words->len > 2)
+            return fail_at (&context, word_at (statement, 2), "put the whole text in one pair of quotes");
+          if (g_str_equal (keyword->text, "title"))
+            {
+              g_free (self->title);
+              self->title = g_strdup (text->text);
+            }
+          else if (g_str_equal (keyword->text, "description"))
+            {
+              g_free (self->description);
+              self->description = g_strdup (text->text);
+            }
+          else
+            g_ptr_array_add (self->goals, g_strdup (text->text));
+        }
+      else if (g_str_equal (keyword->text, "seed"))
+        {
+          const ScenarioWord *value = require_word (&context, statement, 1, "a number");
+          if (value == NULL || !parse_count_word (&context, value, &self->seed))
+            return FALSE;
+        }
+      else if (g_str_equal (keyword->text, "duration"))
+        {
+          const ScenarioWord *value = require_word (&context, statement, 1, "a time such as 1h");
+          if (value == NULL || !parse_time_word (&context, value, &self->duration))
+            return FALSE;
+        }
+    }
+  if (self->title == NULL)
+    {
+      scenario_set_error_at (error, self->filename, 1, 1, "the scenario needs a title: add 'title \"...\"' at the top");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+Scenario *
+scenario_load_from_text (const char *filename, const char *text, gsize length, GError **error)
+{
+  g_autoptr (Scenario) self = g_new0 (Scenario, 1);
+  g_autoptr (SimWorld) check = NULL;
+
+  self->filename = g_strdup (filename);
+  self->goals = g_ptr_array_new_with_free_func (g_free);
+  self->seed = 1;
+  self->duration = SCENARIO_DEFAULT_DURATION;
+  self->root = scenario_syntax_parse (filename, text, length, error);
+  if (self->root == NULL || !read_metadata (self, error))
+    return NULL;
+  /* Build once now so every semantic error is reported at load time. */
+  check = scenario_build (self, self->seed, error);
+  if (check == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+Scenario *
+scenario_load (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_get_contents (path, &text, &length, &local))
+    {
+      g_set_error (error, SCENARIO_ERROR, SCENARIO_ERROR_IO, "%s", local->message);
+      return NULL;
+    }
+  return scenario_load_from_text (path, text, length, error);
+}
+
+void
+scenario_free (Scenario *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->filename);
+  if (self->root != NULL)
+    scenario_statement_free (self->root);
+  g_free (self->title);
+  g_free (self->description);
+  g_ptr_array_unref (self->goals);
+  g_free (self);
+}
+
+const char *
+scenario_get_title (const Scenario *self)
+{
+  return self->title;
+}
+
+const char *
+scenario_get_description (const Scenario *self)
+{
+  return self->description != NULL ? self->description : "";
+}
+
+GPtrArray *
+scenario_get_goals (const Scenario *self)
+{
+  return self->goals;
+}
+
+guint64
+scenario_get_seed (const Scenario *self)
+{
+  return self->seed;
+}
+
+SimTime
+scenario_get_duration (const Scenario *self)
+{
+  return self->duration;
+}
+
+const char *
+scenario_get_filename (const Scenario *self)
+{
+  return self->filename;
+}
+
+/* ---- expectations ---- */
+
+static gboolean
+subject_matches (GBytes *message, const char *subject)
+{
+  g_autofree char *value = NULL;
+
+  if (subject == NULL)
+    return TRUE;
+  value = mail_message_get_header (message, "Subject");
+  return value != NULL && g_str_equal (value, subject);
+}
+
+/* Appends the MAIL and NOTE events that mention @needle, as evidence. */
+static void
+append_evidence (SimWorld *world, GString *explanation, const char *needle)
+{
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  guint shown = 0;
+
+  for (guint i = 0; i < events->len && shown < 8; i++)
+    {
+      const SimEvent *event = g_ptr_array_index (events, i);
+      char clock[32];
+      if (event->kind != SIM_EVENT_MAIL && event->kind != SIM_EVENT_NOTE && event->kind != SIM_EVENT_ACTION)
+        continue;
+      if (event->text == NULL || (needle != NULL && strstr (event->text, needle) == NULL))
+        continue;
+      g_string_append_printf (explanation, "\n      %s  %s: %s", sim_time_format_clock (event->time, clock),
+                              event->from, event->text);
+      shown++;
+    }
+  if (shown == 0)
+    g_string_append (explanation, "\n      (no event of the run mentions it)");
+}
+
+static gboolean
+check_count (BuildContext *context, const ScenarioStatement *statement, gboolean evaluate, guint actual,
+             gboolean *passed, GString *explanation, const char *what)
+{
+  const ScenarioWord *value = require_word (context, statement, 1, "a number, or 'none'");
+  guint64 expected = 0;
+
+  if (value == NULL)
+    return FALSE;
+  if (!g_str_equal (value->text, "none") && !parse_count_word (context, value, &expected))
+    return FALSE;
+  if (statement->words->len > 2)
+    return fail_at (context, word_at (statement, 2), "'%s' takes one number", word_at (statement, 0)->text);
+  if (!evaluate)
+    return TRUE;
+  *passed = actual == expected;
+  g_string_append_printf (explanation, "%s %" G_GUINT64_FORMAT, what, expected);
+  if (!*passed)
+    g_string_append_printf (explanation, ": expected %" G_GUINT64_FORMAT ", the run had %u", expected, actual);
+  return TRUE;
+}
+
+static gboolean
+check_expectation (BuildContext *context, const ScenarioStatement *statement, gboolean evaluate,
+                   gboolean *passed, GString *explanation)
+{
+  const ScenarioWord *kind = word_at (statement, 0);
+  SimWorld *world = context->world;
+  SimAccounting accounting = evaluate ? sim_world_get_accounting (world) : (SimAccounting) { 0 };
+
+  *passed = FALSE;
+  if (!require_no_block (context, statement))
+    return FALSE;
+  if (g_str_equal (kind->text, "bounced"))
+    return check_count (context, statement, evaluate, accounting.bounced, passed, explanation, "recipients bounced:");
+  if (g_str_equal (kind->text, "accepted"))
+    return check_count (context, statement, evaluate, accounting.accepted, passed, explanation, "recipients accepted:");
+  if (g_str_equal (kind->text, "queued"))
+    return check_count (context, statement, evaluate, accounting.queued, passed, explanation, "recipients still queued:");
+  if (g_str_equal (kind->text, "delivered") || g_str_equal (kind->text, "fetched"))
+    {
+      gboolean delivered = g_str_equal (kind->text, "delivered");
+      const ScenarioWord *address = require_word (context, statement, 1, "an email address");
+      if (address == NULL || !require_address (context, address))
+        return FALSE;
+      Option options[] = { { "folder", TRUE, NULL }, { "subject", TRUE, NULL }, { "by", TRUE, NULL }, { "count", TRUE, NULL } };
+      if (!parse_options (context, statement, 2, options, G_N_ELEMENTS (options), "expectation option"))
+        return FALSE;
+      SimTime by = SIM_TIME_NEVER;
+      guint64 count = 0;
+      if (options[2].value != NULL && !parse_time_word (context, options[2].value, &by))
+        return FALSE;
+      if (options[3].value != NULL && !parse_count_word (context, options[3].value, &count))
+        return FALSE;
+      if (delivered && sim_world_find_store_for (world, address->text) == NULL)
+        return fail_at (context, address, "no mailstore node has a mailbox for %s; add 'mailbox %s password ...' to one",
+                        address->text, address->text);
+      if (!delivered && sim_world_find_client_for (world, address->text) == NULL)
+        return fail_at (context, address, "no client node has an account for %s", address->text);
+      if (!delivered && (options[0].value != NULL || options[2].value != NULL))
+        return fail_at (context, options[0].value != NULL ? options[0].value : options[2].value,
+                        "'fetched' counts what the device holds; 'folder' and 'by' belong to 'delivered'");
+      if (!evaluate)
+        return TRUE;
+      const char *folder = options[0].value != NULL ? options[0].value->text : "INBOX";
+      const char *subject = options[1].value != NULL ? options[1].value->text : NULL;
+      guint matching = 0, late = 0, total = 0;
+      if (delivered)
+        {
+          MailStore *store = sim_world_find_store_for (world, address->text);
+          g_autoptr (GPtrArray) messages = mail_store_list (store, address->text, folder);
+          total = messages != NULL ? messages->len : 0;
+          for (guint i = 0; i < total; i++)
+            {
+              const MailStoreMessage *message = g_ptr_array_index (messages, i);
+              if (!subject_matches (message->data, subject))
+                continue;
+              if (message->internal_date > by)
+                late++;
+              else
+                matching++;
+            }
+        }
+      else
+        {
+          GPtrArray *messages = mail_client_get_messages (sim_world_find_client_for (world, address->text), address->text);
+          total = messages->len;
+          for (guint i = 0; i < total; i++)
+            if (subject_matches (g_ptr_array_index (messages, i), subject))
+              matching++;
+        }
+      *passed = options[3].value != NULL ? matching == count : matching > 0;
+      if (delivered)
+        g_string_append_printf (explanation, "%s's %s holds", address->text, folder);
+      else
+        g_string_append_printf (explanation, "%s's device downloaded", address->text);
+      if (options[3].value != NULL)
+        g_string_append_printf (explanation, " %" G_GUINT64_FORMAT, count);
+      else
+        g_string_append (explanation, " a");
+      g_string_append (explanation, " message");
+      if (subject != NULL)
+        g_string_append_printf (explanation, " with subject \"%s\"", subject);
+      if (by != SIM_TIME_NEVER)
+        {
+          g_autofree char *when = sim_time_to_string (by);
+          g_string_append_printf (explanation, " by %s", when);
+        }
+      if (!*passed)
+        {
+          g_string_append_printf (explanation, ": found %u matching (%u in all)", matching, total);
+          if (late > 0)
+            g_string_append_printf (explanation, ", %u more arrived too late", late);
+          g_string_append (explanation, "; what happened:");
+          append_evidence (world, explanation, address->text);
+        }
+      return TRUE;
+    }
+  if (g_str_equal (kind->text, "reply"))
+    {
+      const ScenarioWord *code_word = require_word (context, statement, 1, "a reply code such as 250");
+      guint64 code = 0;
+      if (code_word == NULL || !parse_count_word (context, code_word, &code))
+        return FALSE;
+      if (code < 200 || code > 599)
+        return fail_at (context, code_word, "an SMTP reply code is between 200 and 599");
+      Option options[] = { { "from", TRUE, NULL } };
+      if (!parse_options (context, statement, 2, options, 1, "reply option"))
+        return FALSE;
+      SimNode *from = options[0].value != NULL ? lookup_node (context, options[0].value) : NULL;
+      if (options[0].value != NULL && from == NULL)
+        return FALSE;
+      if (!evaluate)
+        return TRUE;
+      char prefix[8];
+      guint seen = 0;
+      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+      g_snprintf (prefix, sizeof prefix, "%03u", (guint) code);
+      for (guint i = 0; i < events->len; i++)
+        {
+          const SimEvent *event = g_ptr_array_index (events, i);
+          gsize len;
+          const char *data;
+          if (event->kind != SIM_EVENT_DATA || event->from_client || event->bytes == NULL)
+            continue;
+          if (!g_str_equal (event->protocol, "smtp") && !g_str_equal (event->protocol, "lmtp"))
+            continue;
+          if (from != NULL && !g_str_equal (event->from, sim_node_get_name (from)))
+            continue;
+          data = g_bytes_get_data (event->bytes, &len);
+          if (len >= 3 && memcmp (data, prefix, 3) == 0)
+            seen++;
+        }
+      *passed = seen > 0;
+      g_string_append_printf (explanation, "an SMTP reply %s%s%s was seen", prefix,
+                              from != NULL ? " from " : "", from != NULL ? sim_node_get_name (from) : "");
+      if (!*passed)
+        g_string_append (explanation, ": no server sent it");
+      return TRUE;
+    }
+  return unknown_keyword (context, kind, "expectation", expectation_kinds, G_N_ELEMENTS (expectation_kinds));
+}
+
+ScenarioVerdict
+scenario_run (const Scenario *self, SimWorld *world)
+{
+  ScenarioVerdict verdict = { 0, 0 };
+  SimScheduler *scheduler = sim_world_get_scheduler (world);
+  BuildContext context = { self, world, NULL };
+  GPtrArray *statements = self->root->children;
+
+  /* Run until the duration, or earlier when nothing is left to happen. */
+  while (sim_scheduler_next_time (scheduler) <= self->duration)
+    sim_scheduler_step (scheduler);
+
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (!g_str_equal (scenario_statement_keyword (statement), "expect"))
+        continue;
+      for (guint c = 0; c < statement->children->len; c++)
+        {
+          const ScenarioStatement *child = g_ptr_array_index (statement->children, c);
+          g_autoptr (GString) explanation = g_string_new (NULL);
+          gboolean passed = FALSE;
+          SimEvent event = { 0 };
+          g_autofree char *where = g_strdup_printf ("%s:%u", self->filename, child->line);
+
+          check_expectation (&context, child, TRUE, &passed, explanation);
+          if (passed)
+            verdict.passed++;
+          else
+            verdict.failed++;
+          event.kind = SIM_EVENT_EXPECT;
+          event.time = sim_scheduler_now (scheduler);
+          event.arrival = event.time;
+          event.from = "";
+          event.to = "";
+          event.protocol = "expect";
+          event.explain = passed ? "expect.pass" : "expect.fail";
+          event.status = passed ? "pass" : "fail";
+          event.message = where;
+          event.text = explanation->str;
+          sim_trace_emit (sim_world_get_trace (world), &event);
+        }
+    }
+  return verdict;
+}
