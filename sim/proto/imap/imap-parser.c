@@ -392,6 +392,12 @@ imap_append_string (GString *out, const guint8 *data, gsize len)
   g_string_append_c (out, '"');
 }
 
+gboolean
+imap_astring_needs_literal (const char *text)
+{
+  return !can_be_quoted ((const guint8 *) text, strlen (text));
+}
+
 void
 imap_append_astring (GString *out, const char *text)
 {

@@ -85,6 +85,9 @@ void imap_append_astring (GString *out, const char *text);
 /* Appends a string: quoted when it is short 7-bit text without CR, LF,
  * '"' problems, else a literal. */
 void imap_append_string (GString *out, const guint8 *data, gsize len);
+/* Whether imap_append_astring() would have to write @text as a literal,
+ * which a client may send only after the server's "+" (RFC 3501 7.5). */
+gboolean imap_astring_needs_literal (const char *text);
 /* NIL for NULL */
 void imap_append_nstring (GString *out, const char *text);
 void imap_append_literal (GString *out, const guint8 *data, gsize len);
