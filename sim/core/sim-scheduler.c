@@ -223,11 +223,10 @@ sim_scheduler_run_until (SimScheduler *self, SimTime limit)
 {
   guint64 count = 0;
 
-  while (sim_scheduler_next_time (self) <= limit)
-    {
-      sim_scheduler_step (self);
-      count++;
-    }
+  /* An empty queue reports SIM_TIME_NEVER, which is not after a limit of
+   * SIM_TIME_NEVER: stop when step() finds nothing rather than loop. */
+  while (sim_scheduler_next_time (self) <= limit && sim_scheduler_step (self))
+    count++;
   if (limit != SIM_TIME_NEVER && limit > self->now)
     self->now = limit;
   return count;
