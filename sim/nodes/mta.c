@@ -920,8 +920,7 @@ accept_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *conten
   enqueue (self, id, envelope->reverse_path, envelope->recipients, message);
   if (submission)
     sim_world_count_accepted (self->world, envelope->recipients->len);
-  sim_node_emit (self->node, SIM_EVENT_MAIL, sim_node_get_name (sim_stream_get_peer_node (session->stream)), "mail",
-                 "mail.queued", "queued", id, "message %s from <%s> queued for %u recipient%s", id,
+  sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.queued", "queued", id, "message %s from <%s> queued for %u recipient%s", id,
                  envelope->reverse_path, envelope->recipients->len, envelope->recipients->len == 1 ? "" : "s");
   g_autofree char *text = g_strdup_printf ("Ok: queued as %s", id);
   g_ptr_array_add (replies, smtp_reply_new (250, "2.0.0", text));

@@ -33,7 +33,11 @@ describe_text_lines (GPtrArray *lines, GBytes *bytes, const char *prefix, guint 
       for (gsize i = start; i < stop; i++)
         {
           guchar c = (guchar) data[i];
-          if (c >= 0x20 && c < 0x7f)
+          /* A tab starts the continuation lines of folded headers
+           * (RFC 5322 2.2.3): show it as the indentation it is. */
+          if (c == '\t')
+            g_string_append (line, "    ");
+          else if (c >= 0x20 && c < 0x7f)
             g_string_append_c (line, (char) c);
           else
             g_string_append_printf (line, "\\x%02x", c);
