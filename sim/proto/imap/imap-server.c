@@ -1962,11 +1962,21 @@ command_tag (const guint8 *data, gsize len)
   return tag;
 }
 
+/* Answers an overlong line: for IDLE or AUTHENTICATE in progress, with
+ * their tag, which ends them; otherwise with the tag the line starts with. */
 static void
 reply_too_long (ImapServer *self, const guint8 *line, gsize len)
 {
-  g_autofree char *tag = self->command->len > 0 ? command_tag (self->command->data, self->command->len)
-                                                : command_tag (line, len);
+  g_autofree char *tag = NULL;
+  if (self->input == INPUT_IDLE || self->input == INPUT_AUTHENTICATE)
+    {
+      tag = g_steal_pointer (&self->waiting_tag);
+      self->input = INPUT_COMMAND;
+    }
+  else if (self->command->len > 0)
+    tag = command_tag (self->command->data, self->command->len);
+  else
+    tag = command_tag (line, len);
   send_tagged (self, tag, "BAD", "imap.bad.line-too-long",
                "Command line too long: the limit is %u octets", IMAP_MAX_LINE);
   reset_command (self);
@@ -2090,8 +2100,6 @@ process_input (ImapServer *self)
           if (available > IMAP_MAX_LINE)
             {
               reply_too_long (self, data, available);
-              if (self->input != INPUT_COMMAND)
-                g_clear_pointer (&self->waiting_tag, g_free);
               self->input = INPUT_DISCARD_LINE;
               consume (self, available);
             }

@@ -721,6 +721,12 @@ test_idle_ended_by_anything_but_done_gets_bad (void **state)
   send (f, "i IDLE\r\n");
   assert_string_equal (send (f, "j NOOP\r\n"), "i BAD Expected DONE to end IDLE (RFC 2177 3)\r\n");
   assert_string_equal (send (f, "k NOOP\r\n"), "k OK NOOP completed\r\n");
+  g_autoptr(GString) long_line = g_string_new (NULL);
+  while (long_line->len <= IMAP_MAX_LINE)
+    g_string_append_c (long_line, 'x');
+  send (f, "l IDLE\r\n");
+  assert_string_equal (send (f, long_line->str), "l BAD Command line too long: the limit is 8192 octets\r\n");
+  assert_string_equal (send (f, "\r\nm NOOP\r\n"), "m OK NOOP completed\r\n");
 }
 
 static void
