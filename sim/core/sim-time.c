@@ -21,6 +21,18 @@ static const TimeUnit time_units[] = {
   { "d", SIM_TIME_DAY },
 };
 
+static guint64
+greatest_common_divisor (guint64 a, guint64 b)
+{
+  while (b != 0)
+    {
+      guint64 r = a % b;
+      a = b;
+      b = r;
+    }
+  return a;
+}
+
 gboolean
 sim_time_parse (const char *text, SimTime *out, GError **error)
 {
@@ -64,10 +76,15 @@ sim_time_parse (const char *text, SimTime *out, GError **error)
     {
       if (strcmp (p, time_units[i].unit) == 0)
         {
-          SimTime scale = time_units[i].scale;
-          if (whole > (guint64) (G_MAXINT64 / scale))
+          guint64 scale = (guint64) time_units[i].scale;
+          /* fraction * scale overflows 64 bits for long fractions of a day
+           * or an hour; dividing both sides of fraction / fraction_scale by
+           * their common factor keeps the product small and exact. */
+          guint64 common = greatest_common_divisor (scale, fraction_scale);
+          guint64 part = fraction * (scale / common) / (fraction_scale / common);
+          if (whole > (guint64) G_MAXINT64 / scale || part > (guint64) G_MAXINT64 - whole * scale)
             goto too_large;
-          *out = (SimTime) whole * scale + (SimTime) (fraction * (guint64) scale / fraction_scale);
+          *out = (SimTime) (whole * scale + part);
           return TRUE;
         }
     }
