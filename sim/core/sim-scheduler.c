@@ -1,30 +1,57 @@
-/* sim-scheduler.c: binary-heap event queue and virtual clock. */
+/* sim-scheduler.c: binary-heap event queue and virtual clock.
+ *
+ * The heap holds only what ordering needs (time, sequence) and the index
+ * of a slot that carries the event's function and data.  A slot is freed
+ * when its event leaves the heap, and its generation is bumped, so an
+ * event id (slot and generation) that already ran, was cancelled or was
+ * never issued matches no live slot: cancelling it does nothing.
+ */
 #include "core/sim-scheduler.h"
 
 typedef struct
 {
   SimTime time;
-  SimEventId id;        /* also the insertion sequence */
-  SimEventFunc func;
+  guint64 sequence;     /* insertion order: breaks ties between equal times */
+  guint32 slot;
+} SimHeapEntry;
+
+typedef struct
+{
+  SimEventFunc func;    /* NULL once the event is cancelled */
   gpointer data;
   GDestroyNotify destroy;
-} SimEntry;
+  guint32 generation;   /* bumped every time the slot is freed */
+  guint32 next_free;    /* free list link while the slot is unused */
+} SimSlot;
+
+#define NO_SLOT G_MAXUINT32
 
 struct _SimScheduler
 {
   SimTime now;
-  SimEventId next_id;
-  SimEntry *heap;
+  guint64 next_sequence;
+  SimHeapEntry *heap;
   gsize length;
   gsize capacity;
-  GHashTable *cancelled;  /* SimEventId set, only membership is ever asked */
+  SimSlot *slots;
+  guint32 slots_used;       /* slots ever handed out; the rest of the array is unused */
+  guint32 slots_capacity;
+  guint32 free_slot;        /* head of the free list, or NO_SLOT */
+  gsize cancelled;          /* cancelled entries still in the heap */
   GRand *rand;
 };
 
 static inline gboolean
-entry_before (const SimEntry *a, const SimEntry *b)
+entry_before (const SimHeapEntry *a, const SimHeapEntry *b)
 {
-  return a->time < b->time || (a->time == b->time && a->id < b->id);
+  return a->time < b->time || (a->time == b->time && a->sequence < b->sequence);
+}
+
+static inline SimEventId
+event_id (guint32 slot, guint32 generation)
+{
+  /* slot + 1 keeps 0 free to mean "no event". */
+  return ((SimEventId) generation << 32) | ((SimEventId) slot + 1);
 }
 
 SimScheduler *
@@ -33,10 +60,12 @@ sim_scheduler_new (guint64 seed)
   SimScheduler *self = g_new0 (SimScheduler, 1);
   guint32 seed_words[2] = { (guint32) (seed & 0xffffffffu), (guint32) (seed >> 32) };
 
-  self->next_id = 1;
+  self->next_sequence = 1;
   self->capacity = 256;
-  self->heap = g_new (SimEntry, self->capacity);
-  self->cancelled = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->heap = g_new (SimHeapEntry, self->capacity);
+  self->slots_capacity = 256;
+  self->slots = g_new (SimSlot, self->slots_capacity);
+  self->free_slot = NO_SLOT;
   self->rand = g_rand_new_with_seed_array (seed_words, 2);
   return self;
 }
@@ -46,11 +75,15 @@ sim_scheduler_free (SimScheduler *self)
 {
   if (self == NULL)
     return;
+  /* Cancelled events were destroyed when they were cancelled. */
   for (gsize i = 0; i < self->length; i++)
-    if (self->heap[i].destroy != NULL)
-      self->heap[i].destroy (self->heap[i].data);
+    {
+      SimSlot *slot = &self->slots[self->heap[i].slot];
+      if (slot->func != NULL && slot->destroy != NULL)
+        slot->destroy (slot->data);
+    }
   g_free (self->heap);
-  g_hash_table_destroy (self->cancelled);
+  g_free (self->slots);
   g_rand_free (self->rand);
   g_free (self);
 }
@@ -61,10 +94,43 @@ sim_scheduler_now (const SimScheduler *self)
   return self->now;
 }
 
+static guint32
+slot_allocate (SimScheduler *self)
+{
+  guint32 index;
+
+  if (self->free_slot != NO_SLOT)
+    {
+      index = self->free_slot;
+      self->free_slot = self->slots[index].next_free;
+      return index;
+    }
+  if (self->slots_used == self->slots_capacity)
+    {
+      g_assert (self->slots_capacity < NO_SLOT / 2);
+      self->slots_capacity *= 2;
+      self->slots = g_renew (SimSlot, self->slots, self->slots_capacity);
+    }
+  index = self->slots_used++;
+  self->slots[index].generation = 0;
+  return index;
+}
+
+static void
+slot_release (SimScheduler *self, guint32 index)
+{
+  SimSlot *slot = &self->slots[index];
+
+  slot->generation++;
+  slot->func = NULL;
+  slot->next_free = self->free_slot;
+  self->free_slot = index;
+}
+
 static void
 heap_sift_up (SimScheduler *self, gsize index)
 {
-  SimEntry entry = self->heap[index];
+  SimHeapEntry entry = self->heap[index];
 
   while (index > 0)
     {
@@ -80,7 +146,7 @@ heap_sift_up (SimScheduler *self, gsize index)
 static void
 heap_sift_down (SimScheduler *self, gsize index)
 {
-  SimEntry entry = self->heap[index];
+  SimHeapEntry entry = self->heap[index];
 
   for (;;)
     {
@@ -97,21 +163,42 @@ heap_sift_down (SimScheduler *self, gsize index)
   self->heap[index] = entry;
 }
 
+/* Removes the top entry of a non-empty heap. */
+static void
+heap_remove_top (SimScheduler *self)
+{
+  self->length--;
+  if (self->length > 0)
+    {
+      self->heap[0] = self->heap[self->length];
+      heap_sift_down (self, 0);
+    }
+}
+
 SimEventId
 sim_scheduler_at (SimScheduler *self, SimTime at, SimEventFunc func,
                   gpointer data, GDestroyNotify destroy)
 {
+  guint32 index;
+  SimSlot *slot;
+
+  g_return_val_if_fail (func != NULL, 0);
   if (at < self->now)
     at = self->now;
   if (self->length == self->capacity)
     {
       self->capacity *= 2;
-      self->heap = g_renew (SimEntry, self->heap, self->capacity);
+      self->heap = g_renew (SimHeapEntry, self->heap, self->capacity);
     }
-  self->heap[self->length] = (SimEntry) { at, self->next_id, func, data, destroy };
+  index = slot_allocate (self);
+  slot = &self->slots[index];
+  slot->func = func;
+  slot->data = data;
+  slot->destroy = destroy;
+  self->heap[self->length] = (SimHeapEntry) { at, self->next_sequence++, index };
   heap_sift_up (self, self->length);
   self->length++;
-  return self->next_id++;
+  return event_id (index, slot->generation);
 }
 
 SimEventId
@@ -125,69 +212,69 @@ sim_scheduler_after (SimScheduler *self, SimTime delay, SimEventFunc func,
   return sim_scheduler_at (self, self->now + delay, func, data, destroy);
 }
 
+/* Rebuilds the heap without its cancelled entries, so a run that cancels
+ * far more timers than it fires keeps a heap the size of its live events. */
+static void
+heap_compact (SimScheduler *self)
+{
+  gsize kept = 0;
+
+  for (gsize i = 0; i < self->length; i++)
+    {
+      SimHeapEntry entry = self->heap[i];
+      if (self->slots[entry.slot].func == NULL)
+        slot_release (self, entry.slot);
+      else
+        self->heap[kept++] = entry;
+    }
+  self->length = kept;
+  self->cancelled = 0;
+  for (gsize i = self->length / 2; i-- > 0;)
+    heap_sift_down (self, i);
+}
+
 void
 sim_scheduler_cancel (SimScheduler *self, SimEventId *id)
 {
+  guint64 index = (*id & 0xffffffffu) - 1;
+  guint32 generation = (guint32) (*id >> 32);
+  SimSlot *slot;
+  gpointer data;
+  GDestroyNotify destroy;
+
   if (*id == 0)
     return;
-  /* Lazy deletion: the entry stays in the heap and is skipped (and its
-   * data destroyed) when it reaches the top.  Scanning the heap here would
-   * make cancellation linear; timers are cancelled far more often than not. */
-  if (*id < self->next_id)
-    {
-      SimEventId *key = g_new (SimEventId, 1);
-      *key = *id;
-      g_hash_table_add (self->cancelled, key);
-      /* Keys are freed when the entry is skipped; see pop_entry(). */
-    }
   *id = 0;
+  if (index >= self->slots_used)
+    return;
+  slot = &self->slots[index];
+  /* A slot whose generation moved on was freed: the event already ran or
+   * was skipped.  A matching slot without a function is already cancelled. */
+  if (slot->generation != generation || slot->func == NULL)
+    return;
+  /* Lazy deletion: the heap entry stays until it reaches the top (or the
+   * next compaction); the data is released now. */
+  data = slot->data;
+  destroy = slot->destroy;
+  slot->func = NULL;
+  slot->data = NULL;
+  slot->destroy = NULL;
+  self->cancelled++;
+  if (self->cancelled > 64 && self->cancelled > self->length / 2)
+    heap_compact (self);
+  if (destroy != NULL)
+    destroy (data);
 }
 
-static gboolean
-pop_entry (SimScheduler *self, SimEntry *out)
-{
-  while (self->length > 0)
-    {
-      SimEntry top = self->heap[0];
-      self->length--;
-      if (self->length > 0)
-        {
-          self->heap[0] = self->heap[self->length];
-          heap_sift_down (self, 0);
-        }
-      if (g_hash_table_size (self->cancelled) > 0)
-        {
-          gpointer stored_key = NULL;
-          if (g_hash_table_steal_extended (self->cancelled, &top.id, &stored_key, NULL))
-            {
-              g_free (stored_key);
-              if (top.destroy != NULL)
-                top.destroy (top.data);
-              continue;
-            }
-        }
-      *out = top;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-/* Drops cancelled entries from the top so next_time() is truthful. */
+/* Frees the slots of cancelled entries at the top, so the top is live. */
 static void
 skip_cancelled_top (SimScheduler *self)
 {
-  while (self->length > 0 && g_hash_table_size (self->cancelled) > 0
-         && g_hash_table_contains (self->cancelled, &self->heap[0].id))
+  while (self->cancelled > 0 && self->length > 0 && self->slots[self->heap[0].slot].func == NULL)
     {
-      SimEntry entry;
-      /* pop_entry() discards the cancelled top; if the next one is live it
-       * comes back out here, so push it back. */
-      if (pop_entry (self, &entry))
-        {
-          self->heap[self->length] = entry;
-          heap_sift_up (self, self->length);
-          self->length++;
-        }
+      slot_release (self, self->heap[0].slot);
+      heap_remove_top (self);
+      self->cancelled--;
     }
 }
 
@@ -201,20 +288,34 @@ sim_scheduler_next_time (SimScheduler *self)
 gsize
 sim_scheduler_pending (const SimScheduler *self)
 {
-  return self->length - g_hash_table_size (self->cancelled);
+  return self->length - self->cancelled;
 }
 
 gboolean
 sim_scheduler_step (SimScheduler *self)
 {
-  SimEntry entry;
+  SimHeapEntry top;
+  SimSlot *slot;
+  SimEventFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
 
-  if (!pop_entry (self, &entry))
+  skip_cancelled_top (self);
+  if (self->length == 0)
     return FALSE;
-  self->now = entry.time;
-  entry.func (entry.data);
-  if (entry.destroy != NULL)
-    entry.destroy (entry.data);
+  top = self->heap[0];
+  heap_remove_top (self);
+  slot = &self->slots[top.slot];
+  func = slot->func;
+  data = slot->data;
+  destroy = slot->destroy;
+  /* Freed before the call: the event may schedule others (which may reuse
+   * the slot), and cancelling its own id from inside is then a no-op. */
+  slot_release (self, top.slot);
+  self->now = top.time;
+  func (data);
+  if (destroy != NULL)
+    destroy (data);
   return TRUE;
 }
 

@@ -34,8 +34,9 @@ SimEventId sim_scheduler_at (SimScheduler *self, SimTime at, SimEventFunc func,
 SimEventId sim_scheduler_after (SimScheduler *self, SimTime delay, SimEventFunc func,
                                 gpointer data, GDestroyNotify destroy);
 
-/* Cancels a pending event; cancelling an event that already ran or was
- * already cancelled does nothing.  Resets *id to 0. */
+/* Cancels a pending event and destroys its data at once; cancelling an
+ * event that already ran, is running or was already cancelled does
+ * nothing.  Resets *id to 0. */
 void sim_scheduler_cancel (SimScheduler *self, SimEventId *id);
 
 /* Time of the next pending event, or SIM_TIME_NEVER. */
