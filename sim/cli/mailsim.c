@@ -2,13 +2,17 @@
  *
  *   mailsim run FILE      narrate one scenario
  *   mailsim check FILE... run scenarios and check their expectations (CI)
+ *   mailsim serve FILE    run a scenario live, with real sockets
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
+
 #include "scenario/scenario.h"
+#include "serve/sim-gateway.h"
 #include "trace/sim-narration.h"
 
 /* Exit codes: 0 all expectations held, 1 an expectation failed,
@@ -21,7 +25,7 @@ enum
 };
 
 static void
-print_summary (FILE *out, SimWorld *world, const ScenarioVerdict *verdict)
+print_summary (FILE *out, SimWorld *world, const ScenarioVerdict *verdict, gboolean with_expectations)
 {
   SimAccounting a = sim_world_get_accounting (world);
   guint entered = a.accepted + a.dsn_generated;
@@ -36,7 +40,8 @@ print_summary (FILE *out, SimWorld *world, const ScenarioVerdict *verdict)
   fprintf (out, "  still queued:                    %u\n", a.queued);
   if (entered != ended)
     fprintf (out, "  NOTE: %u accepted but %u accounted for (a duplicate or a loss, see the trace)\n", entered, ended);
-  fprintf (out, "  expectations: %u passed, %u failed\n", verdict->passed, verdict->failed);
+  if (with_expectations)
+    fprintf (out, "  expectations: %u passed, %u failed\n", verdict->passed, verdict->failed);
 }
 
 static int
@@ -102,7 +107,7 @@ command_run (int argc, char **argv)
       sim_narration_attach (sim_world_get_trace (world), &options);
     }
   ScenarioVerdict verdict = scenario_run (scenario, world);
-  print_summary (narration_out, world, &verdict);
+  print_summary (narration_out, world, &verdict, TRUE);
   if (json != NULL && json != stdout)
     fclose (json);
   return verdict.failed > 0 ? EXIT_EXPECTATION_FAILED : EXIT_PASSED;
@@ -161,6 +166,187 @@ command_check (int argc, char **argv)
   return failed > 0 ? EXIT_EXPECTATION_FAILED : EXIT_PASSED;
 }
 
+
+/* ---- serve ---- */
+
+typedef struct
+{
+  const char *option;     /* "--smtp" */
+  const char *protocol;   /* as the gateway names it */
+  guint16 target_port;
+  SimRoleKind role;       /* the role the node must have */
+  const char *role_name;
+} ServeKind;
+
+static const ServeKind serve_kinds[] = {
+  { "--smtp", "smtp", 25, SIM_ROLE_MTA, "an mta" },
+  { "--submission", "smtp", 587, SIM_ROLE_MTA, "an mta with submission" },
+  { "--pop3", "pop3", 110, SIM_ROLE_STORE, "a mailstore" },
+  { "--imap", "imap", 143, SIM_ROLE_STORE, "a mailstore" },
+  { "--dns", "dns", 53, SIM_ROLE_DNS, "a dns" },
+};
+
+static gboolean
+serve_bind (SimGateway *gateway, SimWorld *world, const ServeKind *kind, const char *spec,
+            const char *bind_text, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (spec, "=", 2);
+  guint64 port = 0;
+  SimRoleKind role;
+  guint16 bound = 0;
+
+  if (parts[0] == NULL || parts[1] == NULL
+      || !g_ascii_string_to_unsigned (parts[0], 10, 0, 65535, &port, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s expects PORT=NODE, for example %s 2525=mx.example.org (port 0 picks a free one)", kind->option,
+                   kind->option);
+      return FALSE;
+    }
+  SimNode *node = sim_network_find_node (sim_world_get_network (world), parts[1]);
+  if (node == NULL || sim_world_find_role (world, parts[1], &role) == NULL || role != kind->role)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s %s: '%s' is not %s node of this scenario",
+                   kind->option, spec, parts[1], kind->role_name);
+      return FALSE;
+    }
+  gboolean ok = kind->role == SIM_ROLE_DNS
+                  ? sim_gateway_add_dns (gateway, (guint16) port, node, &bound, error)
+                  : sim_gateway_add_stream (gateway, kind->protocol, (guint16) port, node, kind->target_port, &bound, error);
+  if (!ok)
+    return FALSE;
+  /* Tests and scripts read this line to learn the port. */
+  fprintf (stderr, "mailsim serve: %s of %s (port %u) on %s:%u\n", kind->option + 2, parts[1], kind->target_port,
+           bind_text, bound);
+  return TRUE;
+}
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+command_serve (int argc, char **argv)
+{
+  g_auto (GStrv) smtp = NULL, submission = NULL, pop3 = NULL, imap = NULL, dns = NULL;
+  g_autofree char *bind_text = NULL;
+  g_autofree char *json_path = NULL;
+  gdouble speed = 1.0;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "smtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &smtp, "Serve an MTA's SMTP (port 25) on local PORT", "PORT=NODE" },
+    { "submission", 0, 0, G_OPTION_ARG_STRING_ARRAY, &submission, "Serve an MTA's submission (port 587)", "PORT=NODE" },
+    { "pop3", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pop3, "Serve a mail store's POP3", "PORT=NODE" },
+    { "imap", 0, 0, G_OPTION_ARG_STRING_ARRAY, &imap, "Serve a mail store's IMAP", "PORT=NODE" },
+    { "dns", 0, 0, G_OPTION_ARG_STRING_ARRAY, &dns, "Serve a name server over UDP and TCP", "PORT=NODE" },
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &bind_text, "Address to listen on (default 127.0.0.1; anything else is reachable from other machines)", "ADDR" },
+    { "speed", 0, 0, G_OPTION_ARG_DOUBLE, &speed, "Simulated seconds per real second (default 1)", "X" },
+    { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Write the trace as JSON Lines to FILE", "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only the summary", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO - run a scenario live and let real clients in");
+  g_autoptr (GError) error = NULL;
+  FILE *json = NULL;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "mailsim serve: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  if (argc != 2)
+    {
+      fprintf (stderr, "mailsim serve: give one scenario file, for example:\n"
+                       "  mailsim serve scenarios/first-email.mailsim --smtp 2525=mx.example.org --imap 1143=mail.example.org\n");
+      return EXIT_BAD_INPUT;
+    }
+  if (speed <= 0)
+    {
+      fprintf (stderr, "mailsim serve: --speed must be more than 0\n");
+      return EXIT_BAD_INPUT;
+    }
+  g_autoptr (GInetAddress) bind_address = g_inet_address_new_from_string (bind_text != NULL ? bind_text : "127.0.0.1");
+  if (bind_address == NULL)
+    {
+      fprintf (stderr, "mailsim serve: --bind %s is not an IP address\n", bind_text);
+      return EXIT_BAD_INPUT;
+    }
+  if (!g_inet_address_get_is_loopback (bind_address))
+    fprintf (stderr, "mailsim serve: WARNING: listening on %s, not loopback: other machines can reach this simulator.\n",
+             bind_text);
+  g_autoptr (Scenario) scenario = scenario_load (argv[1], &error);
+  if (scenario == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  g_autoptr (SimWorld) world = scenario_build (scenario, scenario_get_seed (scenario), &error);
+  if (world == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  if (json_path != NULL)
+    {
+      json = fopen (json_path, "w");
+      if (json == NULL)
+        {
+          fprintf (stderr, "mailsim serve: cannot write %s\n", json_path);
+          return EXIT_BAD_INPUT;
+        }
+      setvbuf (json, NULL, _IOLBF, 0);
+      sim_json_attach (sim_world_get_trace (world), json);
+    }
+  if (!quiet)
+    {
+      SimNarrationOptions options = { stdout, FALSE, FALSE };
+      sim_narration_attach (sim_world_get_trace (world), &options);
+    }
+
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (SimLive) live = sim_live_new (sim_world_get_scheduler (world), speed);
+  g_autoptr (SimGateway) gateway = sim_gateway_new (world, live, bind_address);
+  const char *bound_text = bind_text != NULL ? bind_text : "127.0.0.1";
+  GStrv specs[] = { smtp, submission, pop3, imap, dns };
+  guint served = 0;
+  for (gsize k = 0; k < G_N_ELEMENTS (serve_kinds); k++)
+    for (guint i = 0; specs[k] != NULL && specs[k][i] != NULL; i++)
+      {
+        if (!serve_bind (gateway, world, &serve_kinds[k], specs[k][i], bound_text, &error))
+          {
+            fprintf (stderr, "mailsim serve: %s\n", error->message);
+            return EXIT_BAD_INPUT;
+          }
+        served++;
+      }
+  if (served == 0)
+    {
+      fprintf (stderr, "mailsim serve: nothing to serve; add --smtp, --submission, --pop3, --imap or --dns PORT=NODE\n");
+      return EXIT_BAD_INPUT;
+    }
+  fprintf (stderr, "mailsim serve: running \"%s\"; press Ctrl-C to stop\n", scenario_get_title (scenario));
+  guint interrupt = g_unix_signal_add (SIGINT, on_stop_signal, loop);
+  guint terminate = g_unix_signal_add (SIGTERM, on_stop_signal, loop);
+  g_main_loop_run (loop);
+  g_source_remove (interrupt);
+  g_source_remove (terminate);
+
+  ScenarioVerdict verdict = { 0, 0 };
+  fprintf (stdout, "\nmailsim serve: stopped; %u real connection%s served\n", sim_gateway_get_total_connections (gateway),
+           sim_gateway_get_total_connections (gateway) == 1 ? "" : "s");
+  print_summary (stdout, world, &verdict, FALSE);
+  g_clear_pointer (&gateway, sim_gateway_free);
+  g_clear_pointer (&live, sim_live_free);
+  if (json != NULL)
+    fclose (json);
+  return EXIT_PASSED;
+}
+
 static void
 usage (FILE *out)
 {
@@ -168,7 +354,8 @@ usage (FILE *out)
            "Usage: mailsim COMMAND [OPTIONS] FILE...\n\n"
            "Commands:\n"
            "  run SCENARIO        narrate the journey of the mail, step by step\n"
-           "  check SCENARIO...   run scenarios and check their expectations\n\n"
+           "  check SCENARIO...   run scenarios and check their expectations\n"
+           "  serve SCENARIO      run a scenario live and let real clients in (swaks, curl, dig, Thunderbird)\n\n"
            "Run 'mailsim COMMAND --help' for the options of a command.\n");
 }
 
@@ -184,6 +371,8 @@ main (int argc, char **argv)
     return command_run (argc - 1, argv + 1);
   if (g_str_equal (argv[1], "check"))
     return command_check (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "serve"))
+    return command_serve (argc - 1, argv + 1);
   fprintf (stderr, "mailsim: unknown command '%s'\n", argv[1]);
   usage (stderr);
   return EXIT_BAD_INPUT;

@@ -918,7 +918,13 @@ accept_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *conten
   message = stamped;
 
   enqueue (self, id, envelope->reverse_path, envelope->recipients, message);
-  if (submission)
+  /* A message handed over by another MTA of the world was counted when it
+   * first entered; anything else (a user's client, a real client through
+   * `mailsim serve`) brings a new message into the world. */
+  SimRoleKind peer_kind = SIM_ROLE_ROUTER;
+  SimNode *peer = sim_stream_get_peer_node (session->stream);
+  if (peer == NULL || sim_world_find_role (self->world, sim_node_get_name (peer), &peer_kind) == NULL
+      || peer_kind != SIM_ROLE_MTA)
     sim_world_count_accepted (self->world, envelope->recipients->len);
   sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.queued", "queued", id, "message %s from <%s> queued for %u recipient%s", id,
                  envelope->reverse_path, envelope->recipients->len, envelope->recipients->len == 1 ? "" : "s");
