@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Real clients against `mailsim serve`: swaks, curl, dig and Python's
+smtplib, imaplib and poplib, plus hostile clients (many at once, slow,
+vanishing, oversize lines, binary garbage).
+
+Usage: test-serve.py MAILSIM SCENARIO
+
+Every loop is bounded in count and time; the server this test starts is
+stopped by it (SIGINT, then SIGKILL if it does not stop)."""
+
+import imaplib
+import os
+import poplib
+import random
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+MAILSIM, SCENARIO = sys.argv[1], sys.argv[2]
+HOST = "127.0.0.1"
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append((name, bool(condition)))
+    print(("ok   " if condition else "FAIL ") + name + ("" if condition else ": " + str(detail)), flush=True)
+
+
+def start_server():
+    args = [MAILSIM, "serve", SCENARIO, "--quiet",
+            "--smtp", "0=mx.example.org", "--submission", "0=smtp.example.com",
+            "--pop3", "0=mail.example.org", "--imap", "0=mail.example.org", "--dns", "0=ns.example.org"]
+    server = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ports = {}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        found = re.match(r"mailsim serve: (\w+) of \S+ \(port \d+\) on [\d.]+:(\d+)", line)
+        if found:
+            ports[found.group(1)] = int(found.group(2))
+        if "press Ctrl-C" in line:
+            return server, ports
+    server.kill()
+    raise SystemExit("mailsim serve did not start: %r" % ports)
+
+
+def run(command, timeout=20, input_text=None):
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, input=input_text)
+    return done.returncode, done.stdout + done.stderr
+
+
+def wait_for_subject(port, subject, seconds=15):
+    """Polls bob's INBOX over IMAP until a message with @subject is there."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        imap = imaplib.IMAP4(HOST, port, timeout=10)
+        imap.login("bob@example.org", "secret")
+        imap.select("INBOX", readonly=True)
+        typ, data = imap.search(None, "SUBJECT", '"%s"' % subject)
+        imap.logout()
+        if typ == "OK" and data[0].split():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def smtp_dialogue(port, lines, read_timeout=10):
+    """Sends raw lines, returns everything the server said."""
+    with socket.create_connection((HOST, port), timeout=read_timeout) as s:
+        received = s.recv(4096)
+        for line in lines:
+            s.sendall(line)
+            time.sleep(0.05)
+        s.settimeout(1.0)
+        deadline = time.monotonic() + read_timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            received += chunk
+    return received
+
+
+def main():
+    missing = [tool for tool in ("swaks", "curl", "dig") if not shutil.which(tool)]
+    if missing:
+        print("FAIL these interoperability tests need %s (Debian packages swaks, curl, dnsutils)" % ", ".join(missing))
+        print("0 passed, 1 failed")
+        return 1
+    server, ports = start_server()
+    try:
+        # --- DNS ---
+        code, out = run(["dig", "@" + HOST, "-p", str(ports["dns"]), "example.org", "MX", "+time=3", "+tries=1"])
+        check("dig over UDP gets the MX", code == 0 and "10 mx.example.org." in out and "status: NOERROR" in out, out)
+        code, out = run(["dig", "@" + HOST, "-p", str(ports["dns"]), "mx.example.org", "A", "+tcp", "+time=3", "+tries=1"])
+        check("dig over TCP gets the A record", code == 0 and "203.0.113.25" in out, out)
+        code, out = run(["dig", "@" + HOST, "-p", str(ports["dns"]), "nowhere.example.org", "A", "+time=3", "+tries=1"])
+        check("dig gets NXDOMAIN for a missing name", "status: NXDOMAIN" in out, out)
+
+        # --- SMTP: swaks, smtplib, curl ---
+        code, out = run(["swaks", "--server", "%s:%d" % (HOST, ports["smtp"]), "--from", "carol@example.net",
+                         "--to", "bob@example.org", "--h-Subject", "From swaks", "--body", "Sent by swaks"])
+        check("swaks delivers to bob over port 25", code == 0 and "Ok: queued as" in out, out)
+
+        smtp = smtplib.SMTP(HOST, ports["smtp"], timeout=10)
+        code, text = smtp.ehlo("python.example.net")
+        check("smtplib EHLO advertises extensions", code == 250 and b"ENHANCEDSTATUSCODES" in text, text)
+        try:
+            smtp.sendmail("dave@example.net", ["someone@elsewhere.test"], "Subject: relay?\r\n\r\nx\r\n")
+            check("no open relay", False, "relay accepted")
+        except smtplib.SMTPRecipientsRefused as refused:
+            code, text = refused.recipients["someone@elsewhere.test"]
+            check("no open relay: 554 5.7.1", code == 554 and b"5.7.1" in text, refused.recipients)
+        try:
+            smtp.sendmail("dave@example.net", ["nobody@example.org"], "Subject: x\r\n\r\nx\r\n")
+            check("unknown user refused", False, "accepted")
+        except smtplib.SMTPRecipientsRefused as refused:
+            check("unknown user refused with 550 5.1.1", refused.recipients["nobody@example.org"][0] == 550, refused.recipients)
+        smtp.quit()
+
+        submission = smtplib.SMTP(HOST, ports["submission"], timeout=10)
+        submission.ehlo("laptop.example.net")
+        try:
+            submission.sendmail("alice@example.com", ["bob@example.org"], "Subject: no auth\r\n\r\nx\r\n")
+            check("submission needs AUTH", False, "accepted without AUTH")
+        except smtplib.SMTPSenderRefused as refused:
+            check("submission needs AUTH: 530", refused.smtp_code == 530, refused)
+        submission.login("alice@example.com", "secret")
+        refused = submission.sendmail("alice@example.com", ["bob@example.org"],
+                                      "From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Via submission\r\n\r\nhi\r\n")
+        check("smtplib submits with AUTH PLAIN", refused == {}, refused)
+        submission.quit()
+        check("submitted mail travels MX lookup, relay and LMTP to bob", wait_for_subject(ports["imap"], "Via submission"))
+
+        with tempfile.NamedTemporaryFile("w", suffix=".eml", delete=False) as message:
+            message.write("From: erin@example.net\r\nTo: bob@example.org\r\nSubject: From curl\r\n\r\nhello\r\n")
+        code, out = run(["curl", "-sS", "--max-time", "15", "smtp://%s:%d" % (HOST, ports["smtp"]),
+                         "--mail-from", "erin@example.net", "--mail-rcpt", "bob@example.org", "--upload-file", message.name])
+        os.unlink(message.name)
+        check("curl sends over SMTP", code == 0, out)
+        check("swaks' and curl's mail reach bob's INBOX",
+              wait_for_subject(ports["imap"], "From swaks") and wait_for_subject(ports["imap"], "From curl"))
+
+        # --- reading: imaplib, poplib, curl ---
+        imap = imaplib.IMAP4(HOST, ports["imap"], timeout=10)
+        typ, _ = imap.login("bob@example.org", "secret")
+        typ, data = imap.select("INBOX")
+        count = int(data[0])
+        check("imaplib SELECT sees the messages", typ == "OK" and count >= 3, data)
+        typ, data = imap.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        check("imaplib FETCH of a header field", typ == "OK" and b"Subject:" in data[0][1], data)
+        typ, data = imap.uid("SEARCH", None, "SUBJECT", '"From curl"')
+        check("imaplib UID SEARCH finds curl's message", typ == "OK" and len(data[0].split()) == 1, data)
+        imap.logout()
+
+        pop = poplib.POP3(HOST, ports["pop3"], timeout=10)
+        pop.user("bob@example.org")
+        pop.pass_("secret")
+        messages, size = pop.stat()
+        check("poplib STAT counts the same messages", messages == count and size > 0, (messages, size))
+        response, lines, octets = pop.retr(1)
+        check("poplib RETR returns the message", response.startswith(b"+OK") and any(l.startswith(b"Received:") for l in lines))
+        pop.quit()
+
+        code, out = run(["curl", "-sS", "--max-time", "15", "--user", "bob@example.org:secret",
+                         "imap://%s:%d/INBOX;UID=1" % (HOST, ports["imap"])])
+        check("curl fetches over IMAP", code == 0 and "Return-Path:" in out, out[:300])
+        code, out = run(["curl", "-sS", "--max-time", "15", "--user", "bob@example.org:secret",
+                         "pop3://%s:%d/" % (HOST, ports["pop3"])])
+        check("curl lists over POP3", code == 0 and re.search(r"^1 \d+", out, re.M), out)
+
+        # --- hostile clients ---
+        said = smtp_dialogue(ports["smtp"], [b"EHLO " + b"A" * 2000 + b"\r\n", b"NOOP\r\n", b"QUIT\r\n"])
+        # Without a successful EHLO the session is plain SMTP, so the replies
+        # carry no enhanced status codes (RFC 2034 3).
+        check("oversize command line gets 500 and the session goes on",
+              b"\r\n500 " in said and b"\r\n250 " in said and b"\r\n221 " in said, said[-300:])
+        rng = random.Random(20261130)
+        garbage = bytes(rng.randrange(256) for _ in range(4096))
+        said = smtp_dialogue(ports["smtp"], [garbage, b"\r\nQUIT\r\n"])
+        check("binary garbage gets 500 replies, not a crash", b"500" in said, said[:200])
+
+        with socket.create_connection((HOST, ports["smtp"]), timeout=10) as s:
+            s.recv(4096)
+            s.sendall(b"MAIL FROM:<vanish@exa")   # and vanish mid-command
+        with socket.create_connection((HOST, ports["smtp"]), timeout=10) as s:
+            greeting = s.recv(4096)
+            for byte in b"EHLO slow.example.net\r\n":   # a slow client, one octet at a time
+                s.sendall(bytes([byte]))
+                time.sleep(0.01)
+            s.settimeout(5)
+            reply = b""
+            while not reply.endswith(b"ENHANCEDSTATUSCODES\r\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            check("a slow client is served after one that vanished", greeting.startswith(b"220") and b"250 " in reply, reply)
+
+        sockets = []
+        for _ in range(200):
+            sockets.append(socket.create_connection((HOST, ports["smtp"]), timeout=15))
+        greeted = 0
+        for s in sockets:
+            if s.recv(4096).startswith(b"220"):
+                greeted += 1
+        for s in sockets:
+            s.sendall(b"QUIT\r\n")
+        closed = 0
+        for s in sockets:
+            data = b""
+            deadline = time.monotonic() + 15
+            while b"221" not in data and time.monotonic() < deadline:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            closed += b"221" in data
+            s.close()
+        check("200 concurrent connections are all greeted and closed", greeted == 200 and closed == 200, (greeted, closed))
+
+        with open("/proc/%d/status" % server.pid) as status:
+            rss = int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1))
+        check("memory stays bounded (RSS under 200 MiB)", rss < 200 * 1024, "%d KiB" % rss)
+        check("the server is still alive", server.poll() is None)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            out, _ = server.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out, _ = server.communicate()
+    check("Ctrl-C stops the server cleanly", server.returncode == 0, server.returncode)
+    check("Ctrl-C prints the accounting summary", "still queued:" in out and "real connections served" in out, out[-500:])
+
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
