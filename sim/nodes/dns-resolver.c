@@ -71,7 +71,7 @@ struct _Resolution
   guint16 id;
   guint16 port;
   guint32 asked_address;
-  ResolverServer *asked;
+  ResolverServer *asked;  /* also after the reply, to name it in notes */
   SimEventId timer;
 };
 
@@ -274,7 +274,6 @@ stop_query (Resolution *r)
   if (r->port != 0)
     sim_node_unbind_datagram (self->node, r->port);
   r->port = 0;
-  r->asked = NULL;
 }
 
 static void
@@ -437,6 +436,7 @@ set_servers (Resolution *r, const char *zone, GPtrArray *servers)
   r->zone = g_strdup (zone);
   g_clear_pointer (&r->servers, g_ptr_array_unref);
   r->servers = servers;
+  r->asked = NULL;
   r->waiting_for = NULL;
 }
 
@@ -627,9 +627,8 @@ ask_next_server (Resolution *r)
       resolve (resolution_new (self, r, server->name, DNS_TYPE_A));
       return;
     }
-  finish_servfail (r, r->servers->len == 1 && g_str_equal (r->zone, ".")
-                        ? "the root server failed"
-                        : "every name server of the zone failed");
+  g_autofree char *reason = g_strdup_printf ("every name server of %s failed", r->zone);
+  finish_servfail (r, reason);
 }
 
 /* A nested resolution ended: @address is the server's, or 0. */

@@ -545,6 +545,32 @@ test_referral_without_glue_looks_up_the_name_server (void **state)
   assert_record (result.answers, 0, "www.sub.example.org. 600 IN A 192.0.2.111");
 }
 
+static void
+test_replacing_the_resolver_mid_lookup_cancels_its_work (void **state)
+{
+  g_autoptr (World) w = world_new ();
+  g_auto (Result) result = { 0 };
+
+  sim_node_set_up (w->ns1_node, FALSE);
+  dns_stub_lookup (w->stub, "example.org", DNS_TYPE_MX, lookup_done, &result);
+  /* At 0.5 s the resolver waits for ns1, which is down. */
+  sim_scheduler_run_until (w->scheduler, 500 * SIM_TIME_MSEC);
+  gsize pending = sim_scheduler_pending (w->scheduler);
+  guint mark = sim_trace_get_events (w->trace)->len;
+
+  dns_server_set_root_hint (w->resolver, address ("198.41.0.4"));
+  assert_int_equal (sim_scheduler_pending (w->scheduler), pending - 1);
+
+  /* The stub's retransmission at 2 s reaches the new resolver, which
+   * starts from the root with an empty cache. */
+  sim_scheduler_run_until (w->scheduler, SIM_TIME_NEVER);
+  g_autofree char *path = datagrams_since (w, mark);
+  assert_string_equal (path, "client->resolver resolver->root root->resolver resolver->tld tld->resolver "
+                             "resolver->ns1(lost) resolver->ns2 ns2->resolver resolver->client");
+  assert_true (result.done);
+  assert_int_equal (result.status, DNS_STUB_ANSWER);
+}
+
 static char *
 run_and_serialize (void)
 {
@@ -607,6 +633,7 @@ main (void)
     cmocka_unit_test (test_server_down_moves_to_next_ns_then_servfail),
     cmocka_unit_test (test_lame_delegation_ends_in_servfail),
     cmocka_unit_test (test_referral_without_glue_looks_up_the_name_server),
+    cmocka_unit_test (test_replacing_the_resolver_mid_lookup_cancels_its_work),
     cmocka_unit_test (test_resolution_is_deterministic),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
