@@ -14,6 +14,7 @@
 #include "scenario/scenario.h"
 #include "serve/sim-gateway.h"
 #include "trace/sim-narration.h"
+#include "trace/sim-pcap.h"
 
 /* Exit codes: 0 all expectations held, 1 an expectation failed,
  * 2 a file could not be read or understood. */
@@ -49,11 +50,13 @@ command_run (int argc, char **argv)
 {
   gint64 seed = -1;
   g_autofree char *json_path = NULL;
+  g_autofree char *pcap_path = NULL;
   gboolean quiet = FALSE;
   gboolean no_explain = FALSE;
   GOptionEntry entries[] = {
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of the run (default: the scenario's)", "N" },
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Write the trace as JSON Lines to FILE ('-' for stdout)", "FILE" },
+    { "pcap", 'p', 0, G_OPTION_ARG_FILENAME, &pcap_path, "Write the traffic as a pcap capture to FILE for Wireshark ('-' for stdout)", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only the summary", NULL },
     { "no-explain", 0, 0, G_OPTION_ARG_NONE, &no_explain, "Leave out the explanation under each line", NULL },
     { NULL },
@@ -86,7 +89,19 @@ command_run (int argc, char **argv)
       return EXIT_BAD_INPUT;
     }
   sim_trace_set_keep (sim_world_get_trace (world), TRUE);
-  FILE *narration_out = json_path != NULL && g_str_equal (json_path, "-") ? stderr : stdout;
+  gboolean json_stdout = json_path != NULL && g_str_equal (json_path, "-");
+  gboolean pcap_stdout = pcap_path != NULL && g_str_equal (pcap_path, "-");
+  if (json_stdout && pcap_stdout)
+    {
+      fprintf (stderr, "mailsim run: --json and --pcap cannot both write to standard output\n");
+      return EXIT_BAD_INPUT;
+    }
+  FILE *narration_out = json_stdout || pcap_stdout ? stderr : stdout;
+  if (pcap_path != NULL && !sim_pcap_attach (sim_world_get_trace (world), pcap_path, &error))
+    {
+      fprintf (stderr, "mailsim run: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
   if (json_path != NULL)
     {
       json = g_str_equal (json_path, "-") ? stdout : fopen (json_path, "w");
