@@ -236,6 +236,43 @@ serve_bind (SimGateway *gateway, SimWorld *world, const ServeKind *kind, const c
   return TRUE;
 }
 
+/* The scenario as it was, then what the session added: the gateway's nodes
+ * and links, the outside clients' actions, and the length of the session,
+ * so `mailsim run FILE` replays the same trace. */
+static gboolean
+save_recording (const char *path, Scenario *scenario, SimWorld *world, GString *topology, GString *timeline,
+                GError **error)
+{
+  g_autofree char *original = NULL;
+  g_autofree char *duration = sim_time_to_string (sim_world_now (world));
+  g_autoptr (GString) out = NULL;
+
+  g_autoptr (GArray) expectations = scenario_get_statement_lines (scenario, "expect");
+
+  if (!g_file_get_contents (scenario_get_filename (scenario), &original, NULL, error))
+    return FALSE;
+  /* The original expectations described the scenario, not this session:
+   * they are kept, commented out, for the instructor to adapt. */
+  out = g_string_new (NULL);
+  g_auto (GStrv) lines = g_strsplit (original, "\n", -1);
+  for (guint n = 0; lines[n] != NULL; n++)
+    {
+      gboolean in_expect = FALSE;
+      for (guint e = 0; e + 1 < expectations->len; e += 2)
+        in_expect |= n + 1 >= g_array_index (expectations, guint, e) && n + 1 <= g_array_index (expectations, guint, e + 1);
+      if (lines[n + 1] == NULL && lines[n][0] == '\0')
+        break;
+      g_string_append_printf (out, "%s%s\n", in_expect ? "# (expectation of the original) " : "", lines[n]);
+    }
+  g_string_append (out, "\n# Recorded by mailsim serve: the real clients of a live session, as timeline\n"
+                        "# actions. 'mailsim run' of this file replays the session's trace.\n");
+  g_string_append (out, topology->str);
+  g_string_append_printf (out, "duration %s\n", duration);
+  if (timeline->len > 0)
+    g_string_append_printf (out, "timeline {\n%s}\n", timeline->str);
+  return g_file_set_contents (path, out->str, (gssize) out->len, error);
+}
+
 static gboolean
 on_stop_signal (gpointer data)
 {
@@ -249,9 +286,11 @@ command_serve (int argc, char **argv)
   g_auto (GStrv) smtp = NULL, submission = NULL, pop3 = NULL, imap = NULL, dns = NULL;
   g_autofree char *bind_text = NULL;
   g_autofree char *json_path = NULL;
+  g_autofree char *record_path = NULL;
   gdouble speed = 1.0;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
+    { "record", 0, 0, G_OPTION_ARG_FILENAME, &record_path, "Save the session as a scenario: the real clients become timeline actions", "FILE" },
     { "smtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &smtp, "Serve an MTA's SMTP (port 25) on local PORT", "PORT=NODE" },
     { "submission", 0, 0, G_OPTION_ARG_STRING_ARRAY, &submission, "Serve an MTA's submission (port 587)", "PORT=NODE" },
     { "pop3", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pop3, "Serve a mail store's POP3", "PORT=NODE" },
@@ -326,6 +365,10 @@ command_serve (int argc, char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (SimLive) live = sim_live_new (sim_world_get_scheduler (world), speed);
   g_autoptr (SimGateway) gateway = sim_gateway_new (world, live, bind_address);
+  g_autoptr (GString) recorded_topology = g_string_new (NULL);
+  g_autoptr (GString) recorded_timeline = g_string_new (NULL);
+  if (record_path != NULL)
+    sim_gateway_record (gateway, recorded_topology, recorded_timeline);
   const char *bound_text = bind_text != NULL ? bind_text : "127.0.0.1";
   GStrv specs[] = { smtp, submission, pop3, imap, dns };
   guint served = 0;
@@ -350,6 +393,13 @@ command_serve (int argc, char **argv)
   g_main_loop_run (loop);
   g_source_remove (interrupt);
   g_source_remove (terminate);
+  sim_live_sync (live);
+
+  if (record_path != NULL && !save_recording (record_path, scenario, world, recorded_topology, recorded_timeline, &error))
+    {
+      fprintf (stderr, "mailsim serve: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
 
   ScenarioVerdict verdict = { 0, 0 };
   fprintf (stdout, "\nmailsim serve: stopped; %u real connection%s served\n", sim_gateway_get_total_connections (gateway),

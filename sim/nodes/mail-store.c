@@ -40,6 +40,7 @@ struct _MailStore
   guint next_session_number;
   GArray *observers;       /* of MailObserver */
   guint next_observer_id;
+  GPtrArray *removed_users; /* of MailUser*, kept until the store is freed */
 };
 
 static const char *const default_folders[] = { MAIL_STORE_INBOX, "Sent", "Junk", "Trash" };
@@ -230,6 +231,7 @@ mail_store_new (void)
   self->next_session_number = 1;
   self->observers = g_array_new (FALSE, FALSE, sizeof (MailObserver));
   self->next_observer_id = 1;
+  self->removed_users = g_ptr_array_new_with_free_func ((GDestroyNotify) mail_user_free);
   return self;
 }
 
@@ -239,6 +241,7 @@ mail_store_free (MailStore *self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->users);
+  g_ptr_array_unref (self->removed_users);
   g_array_unref (self->observers);
   g_free (self);
 }
@@ -294,6 +297,27 @@ mail_store_get_usage (MailStore *self, const char *address)
 {
   MailUser *user = find_user (self, address, NULL);
   return user != NULL ? user->usage : 0;
+}
+
+gboolean
+mail_store_set_quota (MailStore *self, const char *address, gsize quota_bytes)
+{
+  MailUser *user = find_user (self, address, NULL);
+  if (user == NULL)
+    return FALSE;
+  user->quota = quota_bytes;
+  return TRUE;
+}
+
+gboolean
+mail_store_remove_user (MailStore *self, const char *address)
+{
+  MailUser *user = find_user (self, address, NULL);
+  if (user == NULL)
+    return FALSE;
+  g_hash_table_steal (self->users, user->address);
+  g_ptr_array_add (self->removed_users, user);
+  return TRUE;
 }
 
 gboolean

@@ -83,6 +83,14 @@ gboolean mail_store_check_password (MailStore *self, const char *address, const 
 /* The user's password, for APOP (RFC 1939 7), or NULL. (transfer none) */
 const char *mail_store_get_password (MailStore *self, const char *address);
 gsize mail_store_get_usage (MailStore *self, const char *address);
+/* Changes the user's quota (0 = none), for timeline faults; FALSE for an
+ * unknown user.  Mail already held stays, even over the new quota. */
+gboolean mail_store_set_quota (MailStore *self, const char *address, gsize quota_bytes);
+/* Removes a user's mailbox, for timeline faults (an account closed).  The
+ * user's messages stay allocated until the store is freed, so a POP3 or
+ * IMAP session still holding them reads valid memory; every later lookup
+ * of the address fails with _NO_SUCH_USER.  FALSE for an unknown user. */
+gboolean mail_store_remove_user (MailStore *self, const char *address);
 
 /* The POP3 maildrop lock (RFC 1939 4): one POP3 session at a time. */
 gboolean mail_store_lock (MailStore *self, const char *address, GError **error);

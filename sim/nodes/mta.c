@@ -39,6 +39,7 @@ typedef struct
   SimTime arrived;
   guint attempts;
   gboolean in_progress;
+  gboolean due;            /* a retry fell due while the host was down */
   SimEventId retry_timer;
 } QueueEntry;
 
@@ -54,6 +55,7 @@ struct _Mta
   SimNode *node;
   const char *hostname;
   DnsStub *stub;
+  guint32 resolver_address;
   gboolean submission;
   GHashTable *users;       /* address -> password; lookups only */
   GArray *local_domains;   /* LocalDomain */
@@ -63,6 +65,7 @@ struct _Mta
   GPtrArray *queue;        /* QueueEntry*, in arrival order */
   GPtrArray *sessions;     /* ServerSession* */
   GPtrArray *attempts;     /* DeliveryAttempt* still alive */
+  GPtrArray *jobs;         /* DeliveryJob* still alive */
 };
 
 /* ---- queue ---- */
@@ -250,6 +253,7 @@ static void start_group (Mta *self, QueueEntry *entry, GPtrArray *groups);
 static void
 job_free (DeliveryJob *job)
 {
+  g_ptr_array_remove_fast (job->mta->jobs, job);
   g_free (job->domain);
   g_ptr_array_unref (job->recipients);
   g_ptr_array_unref (job->exchangers);
@@ -640,6 +644,7 @@ start_group (Mta *self, QueueEntry *entry, GPtrArray *groups)
       return;
     }
   job = g_new0 (DeliveryJob, 1);
+  g_ptr_array_add (self->jobs, job);
   job->mta = self;
   job->entry = entry;
   job->domain = g_strdup (g_ptr_array_index (groups, 0));
@@ -696,6 +701,13 @@ attempt_delivery (gpointer data)
   entry->retry_timer = 0;
   if (entry->in_progress)
     return;
+  if (!sim_node_is_up (self->node))
+    {
+      /* No queue manager runs on a crashed host; the retry waits for it. */
+      entry->due = TRUE;
+      return;
+    }
+  entry->due = FALSE;
   entry->in_progress = TRUE;
   entry->attempts++;
   /* One group per destination domain, in the order recipients were given. */
@@ -1019,6 +1031,7 @@ mta_new (SimWorld *world, SimNode *node)
   self->queue = g_ptr_array_new_with_free_func ((GDestroyNotify) queue_entry_free);
   self->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) session_free);
   self->attempts = g_ptr_array_new_with_free_func ((GDestroyNotify) attempt_free);
+  self->jobs = g_ptr_array_new ();
   sim_node_listen (node, MTA_PORT_SMTP, "smtp", accept_smtp, self);
   return self;
 }
@@ -1029,6 +1042,9 @@ mta_free (Mta *self)
   if (self == NULL)
     return;
   g_ptr_array_unref (self->attempts);
+  while (self->jobs->len > 0)
+    job_free (g_ptr_array_index (self->jobs, self->jobs->len - 1));
+  g_ptr_array_unref (self->jobs);
   g_ptr_array_unref (self->sessions);
   g_ptr_array_unref (self->queue);
   for (guint i = 0; i < self->local_domains->len; i++)
@@ -1043,6 +1059,7 @@ void
 mta_set_resolver (Mta *self, guint32 resolver_address)
 {
   g_clear_pointer (&self->stub, dns_stub_free);
+  self->resolver_address = resolver_address;
   self->stub = dns_stub_new (self->node, resolver_address);
 }
 
@@ -1077,6 +1094,77 @@ mta_set_retry (Mta *self, SimTime interval, SimTime lifetime)
 {
   self->retry_interval = interval;
   self->queue_lifetime = lifetime;
+}
+
+void
+mta_host_down (Mta *self)
+{
+  guint abandoned = 0;
+
+  /* The network has already dropped the host's connections; what was only
+   * in memory goes with them: sessions, attempts, lookups in flight.  The
+   * queue is a spool on disk (Postfix's deferred/ directory) and stays. */
+  g_ptr_array_set_size (self->sessions, 0);
+  g_ptr_array_set_size (self->attempts, 0);
+  if (self->stub != NULL)
+    {
+      dns_stub_free (self->stub);
+      self->stub = dns_stub_new (self->node, self->resolver_address);
+    }
+  while (self->jobs->len > 0)
+    {
+      DeliveryJob *job = g_ptr_array_index (self->jobs, self->jobs->len - 1);
+      job_set_error (job, "the MTA's host went down during the attempt", "4.3.0");
+      for (guint i = 0; i < job->recipients->len; i++)
+        {
+          QueueRecipient *recipient = g_ptr_array_index (job->recipients, i);
+          if (recipient->state != RECIPIENT_PENDING)
+            continue;
+          g_free (recipient->last_reply);
+          recipient->last_reply = g_strdup (job->last_error);
+          g_free (recipient->status);
+          recipient->status = g_strdup (job->last_status);
+        }
+      job_free (job);
+    }
+  for (guint i = 0; i < self->queue->len; i++)
+    {
+      QueueEntry *entry = g_ptr_array_index (self->queue, i);
+      if (!entry->in_progress)
+        continue;
+      entry->in_progress = FALSE;
+      entry->due = TRUE;
+      abandoned++;
+      sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.spool", "deferred", entry->id,
+                     "message %s deferred: the host went down during its delivery attempt; it stays in the spool",
+                     entry->id);
+    }
+  sim_node_emit (self->node, SIM_EVENT_NOTE, "", "mail", "mail.spool", "spool", NULL,
+                 "%s is down: %u message%s kept in its queue on disk, %u attempt%s interrupted",
+                 self->hostname, self->queue->len, self->queue->len == 1 ? "" : "s", abandoned,
+                 abandoned == 1 ? "" : "s");
+}
+
+void
+mta_host_up (Mta *self)
+{
+  SimScheduler *scheduler = sim_world_get_scheduler (self->world);
+  guint due = 0;
+
+  /* The queue manager starts again and first takes the mail whose retry
+   * time passed while the host was down; the rest keeps its schedule. */
+  for (guint i = 0; i < self->queue->len; i++)
+    {
+      QueueEntry *entry = g_ptr_array_index (self->queue, i);
+      if (!entry->due)
+        continue;
+      sim_scheduler_cancel (scheduler, &entry->retry_timer);
+      entry->retry_timer = sim_scheduler_after (scheduler, 0, attempt_delivery, entry, NULL);
+      due++;
+    }
+  sim_node_emit (self->node, SIM_EVENT_NOTE, "", "mail", "mail.spool", "spool", NULL,
+                 "%s is back up: its queue holds %u message%s, %u due for a retry now",
+                 self->hostname, self->queue->len, self->queue->len == 1 ? "" : "s", due);
 }
 
 SimNode *

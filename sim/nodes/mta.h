@@ -42,6 +42,13 @@ void mta_add_local_domain (Mta *self, const char *domain, guint32 store_address)
 void mta_set_smarthost (Mta *self, guint32 address);
 void mta_set_retry (Mta *self, SimTime interval, SimTime lifetime);
 
+/* The node crashed (after sim_node_set_up (node, FALSE)) or came back.
+ * Sessions and delivery attempts in flight end (their recipients are
+ * deferred); the queue survives, as a spool on disk does, and no retry runs
+ * until the host is up again. */
+void mta_host_down (Mta *self);
+void mta_host_up (Mta *self);
+
 SimNode *mta_get_node (Mta *self);
 /* Recipients still waiting in the queue (for the run's accounting). */
 guint mta_count_queued_recipients (Mta *self);

@@ -23,6 +23,7 @@ struct _SimWorld
   GPtrArray *role_names;
   SimAccounting accounting;
   guint64 next_queue_id;
+  GData *data;
 };
 
 const char *
@@ -64,8 +65,9 @@ sim_world_free (SimWorld *self)
 {
   if (self == NULL)
     return;
-  /* Roles first (they cancel their timers), then the network's streams,
-   * then pending events, then the trace and its sinks. */
+  /* Attached data first, then roles (they cancel their timers), then the
+   * network's streams, then pending events, then the trace and its sinks. */
+  g_datalist_clear (&self->data);
   for (guint i = self->roles->len; i > 0; i--)
     {
       SimRole *role = &g_array_index (self->roles, SimRole, i - 1);
@@ -182,6 +184,24 @@ sim_world_find_role (SimWorld *self, const char *node_name, SimRoleKind *kind)
   return NULL;
 }
 
+void
+sim_world_set_node_up (SimWorld *self, SimNode *node, gboolean up)
+{
+  if (sim_node_is_up (node) == up)
+    return;
+  sim_node_set_up (node, up);
+  for (guint i = 0; i < self->roles->len; i++)
+    {
+      SimRole *role = &g_array_index (self->roles, SimRole, i);
+      if (role->node != node || role->kind != SIM_ROLE_MTA)
+        continue;
+      if (up)
+        mta_host_up (role->role);
+      else
+        mta_host_down (role->role);
+    }
+}
+
 MailStore *
 sim_world_find_store_for (SimWorld *self, const char *address)
 {
@@ -249,6 +269,18 @@ sim_world_get_accounting (SimWorld *self)
         accounting.queued += mta_count_queued_recipients (role->role);
     }
   return accounting;
+}
+
+void
+sim_world_set_data (SimWorld *self, const char *key, gpointer data, GDestroyNotify destroy)
+{
+  g_datalist_set_data_full (&self->data, key, data, destroy);
+}
+
+gpointer
+sim_world_get_data (SimWorld *self, const char *key)
+{
+  return g_datalist_get_data (&self->data, key);
 }
 
 char *

@@ -59,6 +59,9 @@ void sim_world_add_router (SimWorld *self, SimNode *node);
 
 /* The role of @node_name, or NULL; *kind receives its kind. */
 gpointer sim_world_find_role (SimWorld *self, const char *node_name, SimRoleKind *kind);
+/* A node crashes (@up FALSE) or comes back: the network drops its
+ * connections, then its role learns of it (an MTA keeps its queue). */
+void sim_world_set_node_up (SimWorld *self, SimNode *node, gboolean up);
 /* The mail store that holds @address's mailbox, or NULL. */
 MailStore *sim_world_find_store_for (SimWorld *self, const char *address);
 /* The client on which @address is configured, or NULL. */
@@ -71,6 +74,11 @@ void sim_world_count_dsn (SimWorld *self, guint recipients);
 void sim_world_count_delivered (SimWorld *self, guint recipients);
 void sim_world_count_bounced (SimWorld *self, guint recipients);
 SimAccounting sim_world_get_accounting (SimWorld *self);
+
+/* Attaches data to the run under @key (modules above the nodes keep their
+ * per-run state here); @destroy runs before the roles are freed. */
+void sim_world_set_data (SimWorld *self, const char *key, gpointer data, GDestroyNotify destroy);
+gpointer sim_world_get_data (SimWorld *self, const char *key);
 
 /* Allocates a queue id unique in this run, like Postfix's "4B1F2A0C3D". */
 char *sim_world_new_queue_id (SimWorld *self, SimNode *node);

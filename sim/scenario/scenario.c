@@ -7,6 +7,7 @@
 #include "nodes/mail-client.h"
 #include "nodes/mail-store.h"
 #include "nodes/mta.h"
+#include "nodes/sim-external.h"
 #include "proto/message/mail-message.h"
 
 struct _Scenario
@@ -233,7 +234,10 @@ require_no_block (BuildContext *context, const ScenarioStatement *statement)
 
 /* ---- nodes ---- */
 
-static const char *const node_kinds[] = { "client", "mta", "mailstore", "dns", "router" };
+/* "external" is a stand-in for a client outside the simulation (a real
+ * client recorded by `mailsim serve`, or a scripted raw session): it only
+ * forwards, like a router, and timeline actions speak for it. */
+static const char *const node_kinds[] = { "client", "mta", "mailstore", "dns", "router", "external" };
 
 static const ScenarioStatement *
 find_child (const ScenarioStatement *block, const char *keyword)
@@ -567,6 +571,10 @@ typedef enum
   ACTION_LINK_UP,
   ACTION_NODE_DOWN,
   ACTION_NODE_UP,
+  ACTION_CONNECT,
+  ACTION_INPUT,
+  ACTION_CLOSE,
+  ACTION_DATAGRAM,
 } ActionKind;
 
 typedef struct
@@ -580,6 +588,12 @@ typedef struct
   char *body;
   SimLink *link;
   SimNode *node;
+  SimNode *target;        /* connect, datagram */
+  guint id;               /* connect, input, close: the outside client */
+  guint16 port;           /* connect, datagram: the target's port */
+  guint16 from_port;      /* datagram */
+  char *protocol;         /* connect */
+  GBytes *payload;        /* input, datagram */
 } TimelineAction;
 
 static void
@@ -591,6 +605,9 @@ timeline_action_free (gpointer data)
   g_strfreev (action->to);
   g_free (action->subject);
   g_free (action->body);
+  g_free (action->protocol);
+  if (action->payload != NULL)
+    g_bytes_unref (action->payload);
   g_free (action);
 }
 
@@ -622,9 +639,73 @@ run_action (gpointer data)
       sim_node_emit (action->node, SIM_EVENT_ACTION, "", "net", "action.fault",
                      action->kind == ACTION_NODE_UP ? "node-up" : "node-down", NULL, "%s %s",
                      sim_node_get_name (action->node), action->kind == ACTION_NODE_UP ? "comes back up" : "goes down");
-      sim_node_set_up (action->node, action->kind == ACTION_NODE_UP);
+      sim_world_set_node_up (action->world, action->node, action->kind == ACTION_NODE_UP);
+      break;
+    case ACTION_CONNECT:
+      sim_external_connect (sim_external_get (action->world), action->id, action->node, action->target, action->port,
+                            action->protocol, NULL, NULL, NULL);
+      break;
+    case ACTION_INPUT:
+      sim_external_input (sim_external_get (action->world), action->id, g_bytes_get_data (action->payload, NULL),
+                          g_bytes_get_size (action->payload));
+      break;
+    case ACTION_CLOSE:
+      sim_external_close (sim_external_get (action->world), action->id);
+      break;
+    case ACTION_DATAGRAM:
+      /* Allocate as the live run did, so later ports match too. */
+      sim_node_allocate_port (action->node);
+      sim_external_datagram (sim_external_get (action->world), action->node, action->from_port, action->target,
+                             action->port, action->payload);
       break;
     }
+}
+
+/* "base64 TEXT", "line TEXT" (CRLF added) or "text TEXT" (as written). */
+static GBytes *
+parse_payload (BuildContext *context, const ScenarioStatement *statement, guint index)
+{
+  static const char *const forms[] = { "base64", "line", "text" };
+  const ScenarioWord *form = require_word (context, statement, index, "base64, line or text");
+  const ScenarioWord *value = form != NULL ? require_word (context, statement, index + 1, "the bytes in quotes") : NULL;
+
+  if (value == NULL)
+    return NULL;
+  if (statement->words->len > index + 2)
+    {
+      fail_at (context, word_at (statement, index + 2), "unexpected '%s'; put the bytes in one pair of quotes",
+               word_at (statement, index + 2)->text);
+      return NULL;
+    }
+  if (g_str_equal (form->text, "line"))
+    return g_bytes_new_take (g_strconcat (value->text, "\r\n", NULL), strlen (value->text) + 2);
+  if (g_str_equal (form->text, "text"))
+    return g_bytes_new (value->text, strlen (value->text));
+  if (g_str_equal (form->text, "base64"))
+    {
+      gsize length = 0;
+      for (const char *c = value->text; *c != '\0'; c++)
+        if (!g_ascii_isalnum (*c) && *c != '+' && *c != '/' && *c != '=')
+          {
+            fail_at (context, value, "'%s' is not base64", value->text);
+            return NULL;
+          }
+      guchar *decoded = g_base64_decode (value->text, &length);
+      return g_bytes_new_take (decoded, length);
+    }
+  unknown_keyword (context, form, "input form", forms, G_N_ELEMENTS (forms));
+  return NULL;
+}
+
+static gboolean
+parse_port_word (BuildContext *context, const ScenarioWord *word, guint16 *port)
+{
+  guint64 value = 0;
+
+  if (!g_ascii_string_to_unsigned (word->text, 10, 1, 65535, &value, NULL))
+    return fail_at (context, word, "expected a port number from 1 to 65535, found '%s'", word->text);
+  *port = (guint16) value;
+  return TRUE;
 }
 
 static MailClient *
@@ -644,7 +725,9 @@ client_for (BuildContext *context, const ScenarioWord *address)
 static gboolean
 schedule_action (BuildContext *context, const ScenarioStatement *statement)
 {
-  static const char *const actions[] = { "send", "fetch", "link-down", "link-up", "node-down", "node-up" };
+  static const char *const actions[] = {
+    "send", "fetch", "link-down", "link-up", "node-down", "node-up", "connect", "input", "close", "datagram",
+  };
   const ScenarioWord *at = word_at (statement, 0);
   const ScenarioWord *time_word, *verb;
   SimTime when;
@@ -706,6 +789,88 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
       if (name == NULL || (action->node = lookup_node (context, name)) == NULL)
         return FALSE;
       action->kind = g_str_equal (verb->text, "node-down") ? ACTION_NODE_DOWN : ACTION_NODE_UP;
+    }
+  else if (g_str_equal (verb->text, "connect"))
+    {
+      /* connect ID from NODE to NODE PORT [protocol P] */
+      const ScenarioWord *id = require_word (context, statement, 3, "a connection number");
+      guint64 number = 0;
+      if (id == NULL || !parse_count_word (context, id, &number))
+        return FALSE;
+      Option options[] = { { "from", TRUE, NULL }, { "to", TRUE, NULL }, { "protocol", TRUE, NULL } };
+      const char *example = "at 1s connect 1 from outsider to mx.example.org 25 protocol smtp";
+      guint port_index = 0;
+      /* "to NODE PORT": the port follows the node. */
+      for (guint w = 4; w < statement->words->len; w++)
+        if (g_str_equal (word_at (statement, w)->text, "to"))
+          port_index = w + 2;
+      if (port_index == 0 || port_index >= statement->words->len)
+        return fail_at (context, id, "expected 'from NODE to NODE PORT'; for example: %s", example);
+      const ScenarioWord *port_word = word_at (statement, port_index);
+      if (!parse_port_word (context, port_word, &action->port))
+        return FALSE;
+      /* Parse the options around the port. */
+      g_autoptr (GPtrArray) saved = g_ptr_array_new ();
+      for (guint w = 0; w < statement->words->len; w++)
+        if (w != port_index)
+          g_ptr_array_add (saved, g_ptr_array_index (statement->words, w));
+      ScenarioStatement view = *statement;
+      view.words = saved;
+      if (!parse_options (context, &view, 4, options, G_N_ELEMENTS (options), "connect option")
+          || !require_option (context, statement, &options[0], example)
+          || !require_option (context, statement, &options[1], example))
+        return FALSE;
+      if ((action->node = lookup_node (context, options[0].value)) == NULL
+          || (action->target = lookup_node (context, options[1].value)) == NULL)
+        return FALSE;
+      action->kind = ACTION_CONNECT;
+      action->id = (guint) number;
+      action->protocol = g_strdup (options[2].value != NULL ? options[2].value->text : "smtp");
+    }
+  else if (g_str_equal (verb->text, "input") || g_str_equal (verb->text, "close"))
+    {
+      const ScenarioWord *id = require_word (context, statement, 3, "a connection number");
+      guint64 number = 0;
+      if (id == NULL || !parse_count_word (context, id, &number))
+        return FALSE;
+      action->id = (guint) number;
+      if (g_str_equal (verb->text, "close"))
+        {
+          if (statement->words->len > 4)
+            return fail_at (context, word_at (statement, 4), "'close' takes only the connection number");
+          action->kind = ACTION_CLOSE;
+        }
+      else
+        {
+          action->kind = ACTION_INPUT;
+          if ((action->payload = parse_payload (context, statement, 4)) == NULL)
+            return FALSE;
+        }
+    }
+  else if (g_str_equal (verb->text, "datagram"))
+    {
+      /* datagram from NODE port P to NODE PORT base64 "..." */
+      const char *example = "at 1s datagram from outsider port 49152 to ns.example.org 53 base64 \"...\"";
+      const ScenarioWord *words[6];
+      static const char *const expected[] = { "from", NULL, "port", NULL, "to", NULL };
+      for (guint w = 0; w < 6; w++)
+        {
+          words[w] = require_word (context, statement, 3 + w, expected[w] != NULL ? expected[w] : "a value");
+          if (words[w] == NULL)
+            return FALSE;
+          if (expected[w] != NULL && !g_str_equal (words[w]->text, expected[w]))
+            return fail_at (context, words[w], "expected '%s'; for example: %s", expected[w], example);
+        }
+      const ScenarioWord *port_word = require_word (context, statement, 9, "the destination port");
+      if (port_word == NULL || !parse_port_word (context, words[3], &action->from_port)
+          || !parse_port_word (context, port_word, &action->port))
+        return FALSE;
+      if ((action->node = lookup_node (context, words[1])) == NULL
+          || (action->target = lookup_node (context, words[5])) == NULL)
+        return FALSE;
+      if ((action->payload = parse_payload (context, statement, 10)) == NULL)
+        return FALSE;
+      action->kind = ACTION_DATAGRAM;
     }
   else
     return unknown_keyword (context, verb, "timeline action", actions, G_N_ELEMENTS (actions));
@@ -927,6 +1092,25 @@ const char *
 scenario_get_filename (const Scenario *self)
 {
   return self->filename;
+}
+
+GArray *
+scenario_get_statement_lines (const Scenario *self, const char *keyword)
+{
+  GArray *lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  GPtrArray *statements = self->root->children;
+
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (!g_str_equal (scenario_statement_keyword (statement), keyword))
+        continue;
+      guint first = statement->line;
+      guint last = statement->children != NULL ? statement->close_line : last_word (statement)->line;
+      g_array_append_val (lines, first);
+      g_array_append_val (lines, last);
+    }
+  return lines;
 }
 
 /* ---- expectations ---- */

@@ -32,6 +32,10 @@ guint64 scenario_get_seed (const Scenario *self);
 SimTime scenario_get_duration (const Scenario *self);
 const char *scenario_get_filename (const Scenario *self);
 
+/* The first and last line (1-based) of each top-level statement starting
+ * with @keyword, blocks included: pairs of guint in one array. */
+GArray *scenario_get_statement_lines (const Scenario *self, const char *keyword);
+
 /* Builds the world: nodes, links, zones, accounts, and the timeline as
  * scheduled events.  Sinks may be added to the world's trace before
  * running it. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "net/sim-network.h"
+#include "nodes/sim-external.h"
 #include "trace/sim-explain.h"
 
 #define GATEWAY_LINK_LATENCY SIM_TIME_MSEC
@@ -26,6 +27,8 @@ struct _SimGateway
   GPtrArray *free_nodes;    /* SimNode*: client nodes whose connection ended, for reuse */
   guint next_client;
   guint total_connections;
+  SimExternal *external;
+  GString *topology;        /* recorded node and link declarations, or NULL */
 };
 
 typedef struct
@@ -40,18 +43,15 @@ typedef struct
 {
   SimGateway *gateway;
   const StreamService *service;
+  guint id;                  /* the outside client's number in SimExternal */
   GSocketConnection *connection;
   GSocket *socket;
   GSource *read_source;
   GSource *write_source;
   GByteArray *pending_out;   /* to the real client */
-  GByteArray *pending_in;    /* from the real client, waiting for a whole line or the handshake */
+  GByteArray *pending_in;    /* DNS over TCP: bytes of an incomplete frame */
   SimNode *node;
-  SimStream *stream;
-  gboolean sim_open;         /* the simulated handshake completed */
   gboolean sim_closed;       /* the simulated side is gone */
-  gboolean real_closed;      /* the real client closed its side */
-  gboolean smtp_in_data;     /* after a 354, until the final dot */
   gboolean dns;              /* DNS over TCP: framed queries become datagrams */
   GPtrArray *exchanges;      /* DnsExchange* answered over this connection */
 } GatewayConnection;
@@ -79,6 +79,8 @@ ensure_router (SimGateway *self)
        * collides with a scenario's documentation addresses. */
       self->router = sim_network_add_node (self->network, "gateway", address, NULL);
       sim_world_add_router (self->world, self->router);
+      if (self->topology != NULL)
+        g_string_append (self->topology, "node gateway { kind router; address 198.18.0.1 }\n");
     }
   return self->router;
 }
@@ -89,7 +91,11 @@ link_to_target (SimGateway *self, SimNode *target)
   SimNode *router = ensure_router (self);
 
   if (sim_network_find_link (self->network, router, target) == NULL)
-    sim_network_add_link (self->network, router, target, GATEWAY_LINK_LATENCY, NULL);
+    {
+      sim_network_add_link (self->network, router, target, GATEWAY_LINK_LATENCY, NULL);
+      if (self->topology != NULL)
+        g_string_append_printf (self->topology, "link gateway %s latency 1ms\n", sim_node_get_name (target));
+    }
 }
 
 static SimNode *
@@ -105,42 +111,15 @@ take_client_node (SimGateway *self)
   name = g_strdup_printf ("real-client-%u", n);
   /* 198.18.1.0 onwards, one address per client node. */
   node = sim_network_add_node (self->network, name, (198u << 24) | (18u << 16) | (256u + n), NULL);
-  sim_network_add_link (self->network, node, ensure_router (self), GATEWAY_LINK_LATENCY, NULL);
-  return node;
-}
-
-/* The catalogue key for a line a real client sent. */
-static const char *
-client_line_key (GatewayConnection *conn, const char *line, gsize len)
-{
-  const char *protocol = conn->service->protocol;
-  g_autofree char *word = NULL;
-  g_autofree char *key = NULL;
-  const char *start = line;
-  gsize word_length;
-  const SimExplanation *entry;
-
-  if (g_str_equal (protocol, "smtp") && conn->smtp_in_data)
-    return "smtp.data.content";
-  /* IMAP commands follow their tag: "a1 LOGIN ...". */
-  if (g_str_equal (protocol, "imap"))
+  ensure_router (self);
+  if (self->topology != NULL)
     {
-      const char *space = memchr (line, ' ', len);
-      if (space == NULL)
-        return "imap.cmd.unknown";
-      start = space + 1;
-      len -= (gsize) (start - line);
+      char address[16];
+      g_string_append_printf (self->topology, "node %s { kind external; address %s }\nlink %s gateway latency 1ms\n",
+                              name, sim_address_to_string (sim_node_get_address (node), address), name);
     }
-  for (word_length = 0; word_length < len && g_ascii_isalpha (start[word_length]); word_length++)
-    ;
-  word = g_ascii_strdown (start, (gssize) word_length);
-  key = g_strdup_printf ("%s.cmd.%s", protocol, word);
-  entry = sim_explain_lookup (key);
-  if (entry != NULL)
-    return entry->key;
-  key = g_strdup_printf ("%s.cmd.unknown", protocol);
-  entry = sim_explain_lookup (key);
-  return entry != NULL ? entry->key : NULL;
+  sim_network_add_link (self->network, node, self->router, GATEWAY_LINK_LATENCY, NULL);
+  return node;
 }
 
 /* ---- simulated side ---- */
@@ -193,32 +172,13 @@ flush_out (GatewayConnection *conn)
 }
 
 static void
-send_line_by_line (GatewayConnection *conn, gboolean flush_partial);
-
-static void
-sim_connected (SimStream *stream, gpointer user_data)
+external_output (gpointer user_data, const guint8 *data, gsize len)
 {
   GatewayConnection *conn = user_data;
 
-  conn->sim_open = TRUE;
-  send_line_by_line (conn, FALSE);
-  if (conn->real_closed)
-    sim_stream_close (stream);
-}
-
-static void
-sim_received (SimStream *stream, const guint8 *data, gsize len, gpointer user_data)
-{
-  GatewayConnection *conn = user_data;
-
-  /* RFC 5321 4.1.1.4: after 354 the client sends content until the dot. */
-  if (g_str_equal (conn->service->protocol, "smtp") && len >= 4 && memcmp (data, "354 ", 4) == 0)
-    conn->smtp_in_data = TRUE;
   if (conn->pending_out->len + len > SIM_GATEWAY_MAX_PENDING)
     {
       /* The real client does not read: drop it, keep serving the others. */
-      conn->sim_closed = TRUE;
-      sim_stream_close (stream);
       connection_close (conn);
       return;
     }
@@ -227,84 +187,15 @@ sim_received (SimStream *stream, const guint8 *data, gsize len, gpointer user_da
 }
 
 static void
-sim_closed (SimStream *stream, gpointer user_data)
+external_ended (gpointer user_data)
 {
   GatewayConnection *conn = user_data;
 
   conn->sim_closed = TRUE;
-  sim_stream_close (stream);
-  conn->stream = NULL;
   flush_out (conn);
 }
-
-static void
-sim_failed (SimStream *stream, SimStreamError error, gpointer user_data)
-{
-  GatewayConnection *conn = user_data;
-
-  conn->sim_closed = TRUE;
-  conn->stream = NULL;
-  flush_out (conn);
-}
-
-static const SimStreamCallbacks sim_callbacks = {
-  sim_connected, sim_received, sim_closed, sim_failed,
-};
 
 /* ---- real side ---- */
-
-/* Writes the complete lines received so far into the simulated stream,
- * one write per line so each is narrated with its own explanation; in SMTP
- * content the whole chunk travels as one write, as a real client sends it. */
-static void
-send_line_by_line (GatewayConnection *conn, gboolean flush_partial)
-{
-  gsize start = 0;
-
-  if (!conn->sim_open || conn->stream == NULL)
-    return;
-  while (start < conn->pending_in->len)
-    {
-      const char *data = (const char *) conn->pending_in->data + start;
-      gsize available = conn->pending_in->len - start;
-      const char *newline = memchr (data, '\n', available);
-      gsize length;
-
-      if (newline == NULL && !flush_partial && available < GATEWAY_READ_CHUNK)
-        break;
-      length = newline != NULL ? (gsize) (newline - data) + 1 : available;
-      if (conn->smtp_in_data)
-        {
-          /* Up to and including the final dot, if it is here. */
-          const char *end = g_strstr_len (data, (gssize) available, "\r\n.\r\n");
-          gboolean starts_with_dot = available >= 3 && memcmp (data, ".\r\n", 3) == 0;
-          if (starts_with_dot)
-            length = 3;
-          else if (end != NULL)
-            length = (gsize) (end - data) + 5;
-          else if (newline != NULL)
-            length = (gsize) (newline - data) + 1 + 0;
-          if (starts_with_dot || end != NULL)
-            {
-              sim_stream_write (conn->stream, (const guint8 *) data, length, "smtp.data.content");
-              conn->smtp_in_data = FALSE;
-              start += length;
-              continue;
-            }
-          /* No final dot yet: send the complete lines as content. */
-          const char *last = g_strrstr_len (data, (gssize) available, "\n");
-          length = last != NULL ? (gsize) (last - data) + 1 : available;
-          if (last == NULL && !flush_partial && available < GATEWAY_READ_CHUNK)
-            break;
-          sim_stream_write (conn->stream, (const guint8 *) data, length, "smtp.data.content");
-          start += length;
-          continue;
-        }
-      sim_stream_write (conn->stream, (const guint8 *) data, length, client_line_key (conn, data, length));
-      start += length;
-    }
-  g_byte_array_remove_range (conn->pending_in, 0, (guint) start);
-}
 
 static void dns_forward_tcp (GatewayConnection *conn);
 
@@ -321,21 +212,20 @@ on_socket_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
   received = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, &error);
   if (received < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
-  if (received <= 0 || conn->pending_in->len + (gsize) received > SIM_GATEWAY_MAX_PENDING)
+  if (received <= 0 || (conn->dns && conn->pending_in->len + (gsize) received > SIM_GATEWAY_MAX_PENDING))
     {
       /* The real client closed, vanished mid-command, or flooded us. */
-      conn->real_closed = TRUE;
-      if (received <= 0)
-        send_line_by_line (conn, TRUE);
       connection_close (conn);
       sim_live_sync (self->live);
       return G_SOURCE_REMOVE;
     }
-  g_byte_array_append (conn->pending_in, buffer, (guint) received);
   if (conn->dns)
-    dns_forward_tcp (conn);
+    {
+      g_byte_array_append (conn->pending_in, buffer, (guint) received);
+      dns_forward_tcp (conn);
+    }
   else
-    send_line_by_line (conn, FALSE);
+    sim_external_input (self->external, conn->id, buffer, (gsize) received);
   sim_live_sync (self->live);
   return G_SOURCE_CONTINUE;
 }
@@ -355,12 +245,10 @@ connection_free (GatewayConnection *conn)
       g_source_destroy (conn->write_source);
       g_source_unref (conn->write_source);
     }
-  if (conn->stream != NULL)
+  if (!conn->dns)
     {
       /* Tell the simulated server, with a FIN, that its client left. */
-      sim_stream_set_handler (conn->stream, NULL, NULL);
-      if (conn->sim_open)
-        sim_stream_close (conn->stream);
+      sim_external_close (conn->gateway->external, conn->id);
     }
   g_ptr_array_foreach (conn->exchanges, dns_exchange_detach, NULL);
   g_ptr_array_unref (conn->exchanges);
@@ -414,8 +302,9 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   if (!conn->dns)
     {
       conn->node = take_client_node (self);
-      conn->stream = sim_network_connect (self->network, conn->node, sim_node_get_address (info->target),
-                                          info->target_port, &sim_callbacks, conn);
+      conn->id = self->total_connections;
+      sim_external_connect (self->external, conn->id, conn->node, info->target, info->target_port, info->protocol,
+                            external_output, external_ended, conn);
     }
   sim_live_sync (self->live);
   return TRUE;
@@ -539,8 +428,7 @@ dns_forward (SimGateway *self, SimNode *target, GSocket *socket, GSocketAddress 
   sim_node_bind_datagram (self->dns_client, exchange->sim_port, "dns", dns_answer, exchange);
   exchange->timeout = sim_scheduler_after (sim_world_get_scheduler (self->world), GATEWAY_DNS_TIMEOUT,
                                            dns_exchange_expired, exchange, NULL);
-  sim_network_send_datagram (self->network, self->dns_client, exchange->sim_port, sim_node_get_address (target),
-                             DNS_PORT, "dns", bytes, "dns.query");
+  sim_external_datagram (self->external, self->dns_client, exchange->sim_port, target, DNS_PORT, bytes);
 }
 
 static gboolean
@@ -599,7 +487,11 @@ sim_gateway_add_dns (SimGateway *self, guint16 port, SimNode *target, guint16 *b
       guint32 client_address;
       sim_address_parse ("198.18.0.2", &client_address);
       self->dns_client = sim_network_add_node (self->network, "real-dns-client", client_address, NULL);
-      sim_network_add_link (self->network, self->dns_client, ensure_router (self), GATEWAY_LINK_LATENCY, NULL);
+      ensure_router (self);
+      if (self->topology != NULL)
+        g_string_append (self->topology, "node real-dns-client { kind external; address 198.18.0.2 }\n"
+                                         "link real-dns-client gateway latency 1ms\n");
+      sim_network_add_link (self->network, self->dns_client, self->router, GATEWAY_LINK_LATENCY, NULL);
     }
   link_to_target (self, target);
   endpoint = g_new0 (UdpEndpoint, 1);
@@ -646,6 +538,7 @@ sim_gateway_new (SimWorld *world, SimLive *live, GInetAddress *bind_address)
   self->udp_sockets = g_ptr_array_new_with_free_func ((GDestroyNotify) udp_endpoint_free);
   self->connections = g_ptr_array_new ();
   self->free_nodes = g_ptr_array_new ();
+  self->external = sim_external_get (world);
   return self;
 }
 
@@ -662,6 +555,13 @@ sim_gateway_free (SimGateway *self)
   g_ptr_array_unref (self->udp_sockets);
   g_object_unref (self->bind_address);
   g_free (self);
+}
+
+void
+sim_gateway_record (SimGateway *self, GString *topology, GString *timeline)
+{
+  self->topology = topology;
+  sim_external_set_recorder (self->external, timeline);
 }
 
 guint

@@ -38,6 +38,11 @@ gboolean sim_gateway_add_stream (SimGateway *self, const char *protocol, guint16
 gboolean sim_gateway_add_dns (SimGateway *self, guint16 port, SimNode *target,
                               guint16 *bound_port, GError **error);
 
+/* From now on, writes the nodes and links the gateway adds to @topology
+ * as scenario statements, and what the outside clients do to @timeline as
+ * timeline lines, so the session can be saved as a scenario. */
+void sim_gateway_record (SimGateway *self, GString *topology, GString *timeline);
+
 /* Connections open now and ever accepted (for tests and the summary). */
 guint sim_gateway_get_open_connections (SimGateway *self);
 guint sim_gateway_get_total_connections (SimGateway *self);

@@ -20,6 +20,7 @@ const SimExplanation sim_explain_core[] = {
   { "mail.deferred", "RFC 5321 4.5.4.1", "The attempt failed temporarily (4xx reply, timeout or no answer), so the message stays queued and will be retried later." },
   { "mail.bounced", "RFC 5321 6.2", "Delivery failed permanently (5xx reply or too long in the queue), so the MTA sends a non-delivery report back to the sender." },
   { "mail.dsn", "RFC 3464 2", "A delivery status notification is a message from the mailer daemon, sent with the null reverse-path <> so it can never bounce again." },
+  { "mail.spool", "RFC 5321 4.5.4.1", "An MTA keeps its queue on disk: when its host crashes, attempts in flight are lost, but every queued message survives and is retried once the host is back." },
   { "mail.received-header", "RFC 5321 4.4", "Each MTA prepends a Received header naming who it got the message from and when, so the path can be read back hop by hop." },
   { "mail.fetched", "RFC 1939 / RFC 3501", "The recipient's mail client downloaded the message from the mail store." },
   { "mail.filed", "RFC 2033 1", "The mail store has written the message into the recipient's mailbox folder." },

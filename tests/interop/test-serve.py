@@ -33,8 +33,8 @@ def check(name, condition, detail=""):
     print(("ok   " if condition else "FAIL ") + name + ("" if condition else ": " + str(detail)), flush=True)
 
 
-def start_server():
-    args = [MAILSIM, "serve", SCENARIO, "--quiet",
+def start_server(extra=()):
+    args = [MAILSIM, "serve", SCENARIO, "--quiet", *extra,
             "--smtp", "0=mx.example.org", "--submission", "0=smtp.example.com",
             "--pop3", "0=mail.example.org", "--imap", "0=mail.example.org", "--dns", "0=ns.example.org"]
     server = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -91,6 +91,35 @@ def smtp_dialogue(port, lines, read_timeout=10):
                 break
             received += chunk
     return received
+
+
+def check_record_and_replay():
+    """A live session saved with --record replays the same trace."""
+    with tempfile.TemporaryDirectory() as folder:
+        recording = os.path.join(folder, "session.mailsim")
+        live_trace = os.path.join(folder, "live.jsonl")
+        replay_trace = os.path.join(folder, "replay.jsonl")
+        server, ports = start_server(["--record", recording, "--json", live_trace])
+        try:
+            run(["swaks", "--server", "%s:%d" % (HOST, ports["smtp"]), "--from", "carol@example.net",
+                 "--to", "bob@example.org", "--h-Subject", "Recorded"])
+            run(["dig", "@" + HOST, "-p", str(ports["dns"]), "example.org", "MX", "+time=3", "+tries=1"])
+            imap = imaplib.IMAP4(HOST, ports["imap"], timeout=10)
+            imap.login("bob@example.org", "secret")
+            imap.select("INBOX")
+            imap.fetch("1:*", "(FLAGS)")
+            imap.logout()
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=10)
+        check("--record writes a scenario", os.path.exists(recording))
+        code, out = run([MAILSIM, "run", "--quiet", "--json", replay_trace, recording])
+        check("the recording runs with no failed expectation", code == 0, out[-500:])
+        with open(live_trace) as live, open(replay_trace) as replay:
+            live_lines, replay_lines = live.read().splitlines(), replay.read().splitlines()
+        check("the recording replays the live trace byte for byte",
+              len(live_lines) > 20 and live_lines == replay_lines,
+              "%d live lines, %d replayed" % (len(live_lines), len(replay_lines)))
 
 
 def main():
@@ -244,6 +273,8 @@ def main():
             out, _ = server.communicate()
     check("Ctrl-C stops the server cleanly", server.returncode == 0, server.returncode)
     check("Ctrl-C prints the accounting summary", "still queued:" in out and "real connections served" in out, out[-500:])
+
+    check_record_and_replay()
 
     passed = sum(1 for _, ok in results if ok)
     failed = len(results) - passed
