@@ -332,10 +332,12 @@ endpoint_receive (PcapEndpoint *endpoint, SimTime time)
 }
 
 /* @from sends one segment at its own clock's @time.  It reaches the peer at
- * @arrival, or never (NEVER_ARRIVES). */
+ * @arrival, or never (NEVER_ARRIVES).  A segment lost before the capture
+ * point (@seen FALSE) still takes its sequence numbers and carries its
+ * acknowledgement away. */
 static void
 tcp_send (SimPcap *self, PcapConnection *connection, PcapEndpoint *from, SimTime time, guint8 flags,
-          const guint8 *payload, gsize length, SimTime arrival)
+          const guint8 *payload, gsize length, SimTime arrival, gboolean seen)
 {
   PcapEndpoint *to = connection_peer (connection, from);
   gsize options = (flags & TCP_SYN) ? TCP_SYN_OPTIONS_LENGTH : 0;
@@ -375,9 +377,11 @@ tcp_send (SimPcap *self, PcapConnection *connection, PcapEndpoint *from, SimTime
     }
   if (length > 0)
     memcpy (segment + header, payload, length);
-  pending_add (self, captured,
-               ipv4_packet_new (from->address, to->address, IP_PROTOCOL_TCP, ttl, from->ip_id++,
-                                segment, header + length, 16));
+  if (seen)
+    pending_add (self, captured,
+                 ipv4_packet_new (from->address, to->address, IP_PROTOCOL_TCP, ttl, from->ip_id,
+                                  segment, header + length, 16));
+  from->ip_id++;
   from->send_next += consumed;
   if ((flags & TCP_FIN) != 0)
     from->fin_sent = TRUE;
@@ -393,7 +397,7 @@ tcp_send (SimPcap *self, PcapConnection *connection, PcapEndpoint *from, SimTime
 /* One write becomes segments of at most one MSS; the last one pushes. */
 static void
 tcp_send_data (SimPcap *self, PcapConnection *connection, PcapEndpoint *from, SimTime time,
-               GBytes *bytes, SimTime arrival)
+               GBytes *bytes, SimTime arrival, gboolean seen)
 {
   gsize length;
   const guint8 *data = g_bytes_get_data (bytes, &length);
@@ -402,7 +406,7 @@ tcp_send_data (SimPcap *self, PcapConnection *connection, PcapEndpoint *from, Si
     {
       gsize chunk = MIN (length - offset, (gsize) SIM_PCAP_MSS);
       guint8 flags = TCP_ACK | (offset + chunk == length ? TCP_PSH : 0);
-      tcp_send (self, connection, from, time, flags, data + offset, chunk, arrival);
+      tcp_send (self, connection, from, time, flags, data + offset, chunk, arrival, seen);
     }
 }
 
@@ -483,7 +487,7 @@ acknowledge_before (SimPcap *self, SimTime time)
               SimTime arrival = head->arrival;
               endpoint_receive (ends[e], arrival);
               if (ends[e]->receive_next != ends[e]->ack_sent)
-                tcp_send (self, connection, ends[e], arrival, TCP_ACK, NULL, 0, NEVER_ARRIVES);
+                tcp_send (self, connection, ends[e], arrival, TCP_ACK, NULL, 0, NEVER_ARRIVES, TRUE);
             }
         }
       /* RFC 9293 3.6: both FINs sent and acknowledged; nothing more comes. */
@@ -506,7 +510,7 @@ on_connect (SimPcap *self, const SimEvent *event)
 
   /* An unreachable host still sees the client's SYN leave; no answer comes. */
   tcp_send (self, connection, &connection->client, event->time, TCP_SYN, NULL, 0,
-            reaches ? event->arrival : NEVER_ARRIVES);
+            reaches ? event->arrival : NEVER_ARRIVES, TRUE);
   if (!reaches)
     connection_gone (self, connection);
 }
@@ -519,10 +523,10 @@ on_accept (SimPcap *self, const SimEvent *event)
   if (connection->state != PCAP_TCP_SYN_SENT)
     return;
   connection->state = PCAP_TCP_OPEN;
-  tcp_send (self, connection, &connection->server, event->time, TCP_SYN | TCP_ACK, NULL, 0, event->arrival);
+  tcp_send (self, connection, &connection->server, event->time, TCP_SYN | TCP_ACK, NULL, 0, event->arrival, TRUE);
   /* The third segment of the handshake leaves as the SYN-ACK arrives,
    * before anything else the server sent can be acknowledged. */
-  tcp_send (self, connection, &connection->client, event->arrival, TCP_ACK, NULL, 0, NEVER_ARRIVES);
+  tcp_send (self, connection, &connection->client, event->arrival, TCP_ACK, NULL, 0, NEVER_ARRIVES, TRUE);
 }
 
 static void
@@ -535,7 +539,7 @@ on_refused (SimPcap *self, const SimEvent *event)
   /* RFC 9293 3.10.7.1: a closed port answers a SYN with
    * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
   connection->server.send_next = 0;
-  tcp_send (self, connection, &connection->server, event->time, TCP_RST | TCP_ACK, NULL, 0, NEVER_ARRIVES);
+  tcp_send (self, connection, &connection->server, event->time, TCP_RST | TCP_ACK, NULL, 0, NEVER_ARRIVES, TRUE);
   connection_gone (self, connection);
 }
 
@@ -547,7 +551,7 @@ on_reset (SimPcap *self, const SimEvent *event)
   if (connection->state == PCAP_TCP_GONE)
     return;
   tcp_send (self, connection, connection_sender (connection, event), event->time, TCP_RST | TCP_ACK, NULL, 0,
-            NEVER_ARRIVES);
+            NEVER_ARRIVES, TRUE);
   connection_gone (self, connection);
 }
 
@@ -565,11 +569,9 @@ on_stream_lost (SimPcap *self, const SimEvent *event)
     }
   if (connection->state == PCAP_TCP_GONE)
     return;
-  if (from->is_client)
-    tcp_send_data (self, connection, from, event->time, event->bytes, NEVER_ARRIVES);
-  else
-    /* Lost before it reached the client's side: the capture never saw it. */
-    from->send_next += (guint32) g_bytes_get_size (event->bytes);
+  /* The client's segment had left its host; the server's was lost before
+   * it reached the client's side, so the capture never saw it. */
+  tcp_send_data (self, connection, from, event->time, event->bytes, NEVER_ARRIVES, from->is_client);
 }
 
 static void
@@ -581,9 +583,9 @@ on_stream (SimPcap *self, const SimEvent *event)
   if (connection->state != PCAP_TCP_OPEN || from->fin_sent)
     return;
   if (event->kind == SIM_EVENT_DATA && event->bytes != NULL)
-    tcp_send_data (self, connection, from, event->time, event->bytes, event->arrival);
+    tcp_send_data (self, connection, from, event->time, event->bytes, event->arrival, TRUE);
   else if (event->kind == SIM_EVENT_CLOSE)
-    tcp_send (self, connection, from, event->time, TCP_FIN | TCP_ACK, NULL, 0, event->arrival);
+    tcp_send (self, connection, from, event->time, TCP_FIN | TCP_ACK, NULL, 0, event->arrival, TRUE);
 }
 
 /* ---- UDP ---- */
