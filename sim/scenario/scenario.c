@@ -301,7 +301,7 @@ static gboolean
 configure_dns (BuildContext *context, SimNode *node, const ScenarioStatement *block)
 {
   DnsServer *server = sim_world_add_dns (context->world, node);
-  static const char *const keys[] = { "kind", "address", "zone" };
+  static const char *const keys[] = { "kind", "address", "zone", "root-hint" };
 
   for (guint i = 0; i < block->children->len; i++)
     {
@@ -309,6 +309,17 @@ configure_dns (BuildContext *context, SimNode *node, const ScenarioStatement *bl
       const char *keyword = scenario_statement_keyword (child);
       if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
         continue;
+      if (g_str_equal (keyword, "root-hint"))
+        {
+          /* A recursive resolver: it answers stubs by walking from this
+           * root server down (RFC 1034 5.3.3). */
+          const ScenarioWord *name = require_word (context, child, 1, "the root server's node name");
+          SimNode *root = name != NULL ? lookup_node (context, name) : NULL;
+          if (root == NULL || !require_no_block (context, child))
+            return FALSE;
+          dns_server_set_root_hint (server, sim_node_get_address (root));
+          continue;
+        }
       if (!g_str_equal (keyword, "zone"))
         return unknown_keyword (context, word_at (child, 0), "setting for a dns node", keys, G_N_ELEMENTS (keys));
       const ScenarioWord *origin = require_word (context, child, 1, "a zone origin such as example.org.");
