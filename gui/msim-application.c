@@ -1,0 +1,209 @@
+/* msim-application.c: the application, its actions and its windows. */
+#include "msim-application.h"
+
+#include "msim-color-scheme.h"
+#include "msim-scenario-chooser.h"
+#include "msim-window.h"
+
+struct _MsimApplication
+{
+  GtkApplication parent_instance;
+
+  GtkFileChooserNative *file_chooser;
+};
+
+G_DEFINE_FINAL_TYPE (MsimApplication, msim_application, GTK_TYPE_APPLICATION)
+
+static MsimWindow *
+get_window (MsimApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (MSIM_IS_WINDOW (window))
+    return MSIM_WINDOW (window);
+  return msim_window_new (GTK_APPLICATION (self));
+}
+
+static void
+show_error (GtkWindow *parent, const char *message)
+{
+  /* GtkAlertDialog is GTK 4.10; GtkMessageDialog is what 4.8 has. */
+  GtkWidget *dialog = gtk_message_dialog_new (parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "This scenario cannot be shown");
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", message);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+open_path (MsimApplication *self, const char *path)
+{
+  MsimWindow *window = get_window (self);
+  g_autoptr (GError) error = NULL;
+
+  gtk_window_present (GTK_WINDOW (window));
+  if (!msim_window_open (window, path, &error))
+    show_error (GTK_WINDOW (window), error->message);
+}
+
+static void
+activate_open_path (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  open_path (MSIM_APPLICATION (user_data), g_variant_get_string (parameter, NULL));
+}
+
+static void
+on_file_chosen (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  MsimApplication *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL)
+        open_path (self, path);
+    }
+  g_clear_object (&self->file_chooser);
+}
+
+static void
+activate_open (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimApplication *self = MSIM_APPLICATION (user_data);
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autofree char *dir = msim_scenario_library_dir ();
+
+  if (self->file_chooser != NULL)
+    return;
+  /* GtkFileDialog is GTK 4.10; the native chooser works on 4.8 and uses
+   * the desktop portal when there is one. */
+  self->file_chooser = gtk_file_chooser_native_new ("Open a Scenario", parent, GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                    "_Open", "_Cancel");
+  gtk_file_filter_set_name (filter, "mailsim scenarios");
+  gtk_file_filter_add_pattern (filter, "*.mailsim");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->file_chooser), filter);
+  if (dir != NULL)
+    {
+      g_autoptr (GFile) folder = g_file_new_for_path (dir);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->file_chooser), folder, NULL);
+    }
+  g_signal_connect (self->file_chooser, "response", G_CALLBACK (on_file_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->file_chooser));
+}
+
+static void
+activate_choose_scenario (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimApplication *self = MSIM_APPLICATION (user_data);
+  MsimWindow *window = get_window (self);
+
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (msim_scenario_chooser_new (GTK_WINDOW (window))));
+}
+
+static void
+activate_about (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  const char *authors[] = { "The mailsim authors", NULL };
+
+  gtk_show_about_dialog (parent, "program-name", "mailsim", "logo-icon-name", MSIM_APPLICATION_ID,
+                         "version", MAILSIM_VERSION, "comments", "Watch an email travel, step by step: SMTP, DNS, LMTP and IMAP in a simulated network.",
+                         "license-type", GTK_LICENSE_GPL_3_0, "authors", authors, NULL);
+}
+
+static void
+activate_quit (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static const GActionEntry app_actions[] = {
+  { "open", activate_open },
+  { "open-path", activate_open_path, "s" },
+  { "choose-scenario", activate_choose_scenario },
+  { "about", activate_about },
+  { "quit", activate_quit },
+};
+
+static void
+msim_application_startup (GApplication *application)
+{
+  static const char *const open_accels[] = { "<Control>o", NULL };
+  static const char *const choose_accels[] = { "<Control>l", NULL };
+  static const char *const quit_accels[] = { "<Control>q", NULL };
+  static const char *const reload_accels[] = { "<Control>r", NULL };
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+
+  G_APPLICATION_CLASS (msim_application_parent_class)->startup (application);
+  g_action_map_add_action_entries (G_ACTION_MAP (application), app_actions, G_N_ELEMENTS (app_actions), application);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.open", open_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.choose-scenario", choose_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "win.reload", reload_accels);
+  gtk_css_provider_load_from_resource (css, "/org/mailsim/Mailsim/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  msim_color_scheme_follow_desktop ();
+}
+
+static void
+msim_application_activate (GApplication *application)
+{
+  MsimApplication *self = MSIM_APPLICATION (application);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window != NULL)
+    {
+      gtk_window_present (window);
+      return;
+    }
+  activate_choose_scenario (NULL, NULL, self);
+}
+
+static void
+msim_application_open (GApplication *application, GFile **files, int n_files, const char *hint)
+{
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *path = g_file_get_path (files[i]);
+      if (path != NULL)
+        open_path (MSIM_APPLICATION (application), path);
+    }
+}
+
+static void
+msim_application_dispose (GObject *object)
+{
+  MsimApplication *self = MSIM_APPLICATION (object);
+
+  g_clear_object (&self->file_chooser);
+  G_OBJECT_CLASS (msim_application_parent_class)->dispose (object);
+}
+
+static void
+msim_application_class_init (MsimApplicationClass *klass)
+{
+  GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = msim_application_dispose;
+  application_class->startup = msim_application_startup;
+  application_class->activate = msim_application_activate;
+  application_class->open = msim_application_open;
+}
+
+static void
+msim_application_init (MsimApplication *self)
+{
+}
+
+MsimApplication *
+msim_application_new (void)
+{
+  /* NON_UNIQUE: a teacher may compare two scenarios in two processes. */
+  return g_object_new (MSIM_TYPE_APPLICATION, "application-id", MSIM_APPLICATION_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/mailsim/Mailsim", NULL);
+}

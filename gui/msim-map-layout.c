@@ -1,0 +1,294 @@
+/* msim-map-layout.c: a deterministic grid layout of the nodes. */
+#include "msim-map-layout.h"
+
+#include "msim-run.h"
+
+enum
+{
+  BAND_NAME_SERVERS,
+  BAND_JOURNEY,
+  BAND_STORES,
+  N_BANDS,
+};
+
+typedef struct
+{
+  const char *key;     /* the domain, or "" for routers and bare names */
+  guint distance;      /* the smallest distance of a member */
+  guint order;         /* first appearance in the scenario */
+  GArray *distances;   /* the members' distinct distances, sorted */
+  guint first_column;
+} Group;
+
+struct _MsimMapLayout
+{
+  GPtrArray *nodes;    /* MsimMapNode* */
+  GPtrArray *groups;   /* MsimMapGroup* */
+  guint n_columns, n_rows;
+};
+
+static guint
+band_of (SimRoleKind kind)
+{
+  switch (kind)
+    {
+    case SIM_ROLE_DNS:
+      return BAND_NAME_SERVERS;
+    case SIM_ROLE_STORE:
+      return BAND_STORES;
+    default:
+      return BAND_JOURNEY;
+    }
+}
+
+static const char *
+group_key (const MsimMapNode *node)
+{
+  return node->kind == SIM_ROLE_ROUTER ? "" : node->domain;
+}
+
+static void
+measure_distances (MsimMapLayout *self, SimNetwork *network, const char *sender)
+{
+  GPtrArray *links = sim_network_get_links (network);
+  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GQueue) queue = g_queue_new ();
+  guint farthest = 0;
+
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      node->distance = G_MAXUINT;
+      g_hash_table_insert (index, (gpointer) node->name, node);
+    }
+  MsimMapNode *start = sender != NULL ? g_hash_table_lookup (index, sender) : NULL;
+  if (start == NULL && self->nodes->len > 0)
+    start = g_ptr_array_index (self->nodes, 0);
+  if (start == NULL)
+    return;
+  start->distance = 0;
+  g_queue_push_tail (queue, start);
+  /* Breadth first over the links in scenario order: links that are down
+   * still count, the map shows the world as built. */
+  while (!g_queue_is_empty (queue))
+    {
+      MsimMapNode *node = g_queue_pop_head (queue);
+      farthest = MAX (farthest, node->distance);
+      for (guint l = 0; l < links->len; l++)
+        {
+          SimLink *link = g_ptr_array_index (links, l);
+          const char *a = sim_node_get_name (sim_link_get_a (link));
+          const char *b = sim_node_get_name (sim_link_get_b (link));
+          const char *other = g_str_equal (a, node->name) ? b : g_str_equal (b, node->name) ? a : NULL;
+          MsimMapNode *next = other != NULL ? g_hash_table_lookup (index, other) : NULL;
+          if (next != NULL && next->distance == G_MAXUINT)
+            {
+              next->distance = node->distance + 1;
+              g_queue_push_tail (queue, next);
+            }
+        }
+    }
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      if (node->distance == G_MAXUINT)
+        node->distance = farthest + 1;
+    }
+}
+
+static gint
+compare_groups (gconstpointer a, gconstpointer b)
+{
+  const Group *x = *(Group *const *) a, *y = *(Group *const *) b;
+
+  if (x->distance != y->distance)
+    return x->distance < y->distance ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order ? 1 : 0;
+}
+
+static gint
+compare_distances (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+group_free (gpointer data)
+{
+  Group *group = data;
+  g_array_unref (group->distances);
+  g_free (group);
+}
+
+static guint
+column_in_group (const Group *group, guint distance)
+{
+  for (guint i = 0; i < group->distances->len; i++)
+    if (g_array_index (group->distances, guint, i) == distance)
+      return group->first_column + i;
+  return group->first_column;
+}
+
+static void
+assign_columns (MsimMapLayout *self)
+{
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (group_free);
+  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      Group *group = g_hash_table_lookup (by_key, group_key (node));
+      if (group == NULL)
+        {
+          group = g_new0 (Group, 1);
+          group->key = group_key (node);
+          group->distance = node->distance;
+          group->order = groups->len;
+          group->distances = g_array_new (FALSE, FALSE, sizeof (guint));
+          g_ptr_array_add (groups, group);
+          g_hash_table_insert (by_key, (gpointer) group->key, group);
+        }
+      group->distance = MIN (group->distance, node->distance);
+      gboolean seen = FALSE;
+      for (guint d = 0; d < group->distances->len; d++)
+        seen |= g_array_index (group->distances, guint, d) == node->distance;
+      if (!seen)
+        g_array_append_val (group->distances, node->distance);
+    }
+  g_ptr_array_sort (groups, compare_groups);
+  self->n_columns = 0;
+  for (guint g = 0; g < groups->len; g++)
+    {
+      Group *group = g_ptr_array_index (groups, g);
+      g_array_sort (group->distances, compare_distances);
+      group->first_column = self->n_columns;
+      self->n_columns += group->distances->len;
+    }
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      node->column = column_in_group (g_hash_table_lookup (by_key, group_key (node)), node->distance);
+    }
+  for (guint g = 0; g < groups->len; g++)
+    {
+      Group *group = g_ptr_array_index (groups, g);
+      if (group->key[0] == '\0')
+        continue;
+      MsimMapGroup *box = g_new0 (MsimMapGroup, 1);
+      box->domain = group->key;
+      box->first_column = group->first_column;
+      box->last_column = group->first_column + group->distances->len - 1;
+      g_ptr_array_add (self->groups, box);
+    }
+}
+
+static void
+assign_rows (MsimMapLayout *self)
+{
+  guint columns = MAX (self->n_columns, 1);
+  g_autofree guint *count = g_new0 (guint, columns * N_BANDS);
+  guint height[N_BANDS] = { 0 };
+  guint base[N_BANDS];
+
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      guint *slot = &count[node->column * N_BANDS + band_of (node->kind)];
+      node->row = (*slot)++;
+      height[band_of (node->kind)] = MAX (height[band_of (node->kind)], *slot);
+    }
+  base[0] = 0;
+  for (guint b = 1; b < N_BANDS; b++)
+    base[b] = base[b - 1] + height[b - 1];
+  self->n_rows = base[N_BANDS - 1] + height[N_BANDS - 1];
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      node->row += base[band_of (node->kind)];
+    }
+  for (guint g = 0; g < self->groups->len; g++)
+    {
+      MsimMapGroup *box = g_ptr_array_index (self->groups, g);
+      box->first_row = G_MAXUINT;
+      box->last_row = 0;
+      for (guint i = 0; i < self->nodes->len; i++)
+        {
+          MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+          if (node->kind == SIM_ROLE_ROUTER || !g_str_equal (node->domain, box->domain))
+            continue;
+          box->first_row = MIN (box->first_row, node->row);
+          box->last_row = MAX (box->last_row, node->row);
+        }
+    }
+}
+
+MsimMapLayout *
+msim_map_layout_new (SimWorld *world, const char *sender)
+{
+  MsimMapLayout *self = g_new0 (MsimMapLayout, 1);
+  GPtrArray *network_nodes = sim_network_get_nodes (sim_world_get_network (world));
+
+  self->nodes = g_ptr_array_new_with_free_func (g_free);
+  self->groups = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < network_nodes->len; i++)
+    {
+      SimNode *sim_node = g_ptr_array_index (network_nodes, i);
+      MsimMapNode *node = g_new0 (MsimMapNode, 1);
+      node->name = sim_node_get_name (sim_node);
+      node->domain = msim_node_domain (node->name);
+      sim_address_to_string (sim_node_get_address (sim_node), node->address);
+      if (sim_world_find_role (world, node->name, &node->kind) == NULL)
+        node->kind = SIM_ROLE_ROUTER;
+      g_ptr_array_add (self->nodes, node);
+    }
+  measure_distances (self, sim_world_get_network (world), sender);
+  assign_columns (self);
+  assign_rows (self);
+  return self;
+}
+
+void
+msim_map_layout_free (MsimMapLayout *self)
+{
+  g_ptr_array_unref (self->nodes);
+  g_ptr_array_unref (self->groups);
+  g_free (self);
+}
+
+guint
+msim_map_layout_get_n_columns (const MsimMapLayout *self)
+{
+  return self->n_columns;
+}
+
+guint
+msim_map_layout_get_n_rows (const MsimMapLayout *self)
+{
+  return self->n_rows;
+}
+
+GPtrArray *
+msim_map_layout_get_nodes (const MsimMapLayout *self)
+{
+  return self->nodes;
+}
+
+GPtrArray *
+msim_map_layout_get_groups (const MsimMapLayout *self)
+{
+  return self->groups;
+}
+
+const MsimMapNode *
+msim_map_layout_find (const MsimMapLayout *self, const char *name)
+{
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      const MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      if (g_strcmp0 (node->name, name) == 0)
+        return node;
+    }
+  return NULL;
+}
