@@ -128,14 +128,146 @@ command_run (int argc, char **argv)
   return verdict.failed > 0 ? EXIT_EXPECTATION_FAILED : EXIT_PASSED;
 }
 
+/* ---- check ---- */
+
+typedef struct
+{
+  const char *path;
+  char *json_path;         /* where to write the trace, or NULL */
+  gboolean unreadable;
+  char *error;             /* load/build error */
+  ScenarioVerdict verdict;
+  GPtrArray *expectations; /* SimEvent copies' texts: "pass\tFILE:LINE\ttext" */
+  gint64 wall_us;          /* how long the run took, for the JUnit report */
+} CheckJob;
+
+static void
+check_job_free (CheckJob *job)
+{
+  g_free (job->json_path);
+  g_free (job->error);
+  if (job->expectations != NULL)
+    g_ptr_array_unref (job->expectations);
+}
+
+static void
+check_one (gpointer data, gpointer unused)
+{
+  CheckJob *job = data;
+  g_autoptr (GError) error = NULL;
+  gint64 started = g_get_monotonic_time ();
+  g_autoptr (Scenario) scenario = scenario_load (job->path, &error);
+  g_autoptr (SimWorld) world = scenario != NULL ? scenario_build (scenario, scenario_get_seed (scenario), &error) : NULL;
+  FILE *json = NULL;
+
+  job->expectations = g_ptr_array_new_with_free_func (g_free);
+  if (world == NULL)
+    {
+      job->unreadable = TRUE;
+      job->error = g_strdup (error->message);
+      return;
+    }
+  sim_trace_set_keep (sim_world_get_trace (world), TRUE);
+  if (job->json_path != NULL && (json = fopen (job->json_path, "w")) != NULL)
+    sim_json_attach (sim_world_get_trace (world), json);
+  job->verdict = scenario_run (scenario, world);
+  GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+  for (guint e = 0; e < events->len; e++)
+    {
+      const SimEvent *event = g_ptr_array_index (events, e);
+      if (event->kind == SIM_EVENT_EXPECT)
+        g_ptr_array_add (job->expectations, g_strdup_printf ("%s\t%s\t%s", event->status, event->message, event->text));
+    }
+  if (json != NULL)
+    fclose (json);
+  job->wall_us = g_get_monotonic_time () - started;
+}
+
+static void
+xml_attribute (GString *out, const char *name, const char *value)
+{
+  g_autofree char *escaped = g_markup_escape_text (value, -1);
+  g_string_append_printf (out, " %s=\"%s\"", name, escaped);
+}
+
+/* JUnit XML as GitLab and GitHub Actions read it: one testsuite per
+ * scenario, one testcase per expectation. */
+static gboolean
+write_junit (const char *path, CheckJob *jobs, guint n, GError **error)
+{
+  g_autoptr (GString) out = g_string_new ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  guint tests = 0, failures = 0, errors = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      tests += jobs[i].unreadable ? 1 : jobs[i].expectations->len;
+      failures += jobs[i].verdict.failed;
+      errors += jobs[i].unreadable;
+    }
+  g_string_append_printf (out, "<testsuites name=\"mailsim check\" tests=\"%u\" failures=\"%u\" errors=\"%u\">\n",
+                          tests, failures, errors);
+  for (guint i = 0; i < n; i++)
+    {
+      CheckJob *job = &jobs[i];
+      g_autofree char *base = g_path_get_basename (job->path);
+      g_string_append (out, "  <testsuite");
+      xml_attribute (out, "name", job->path);
+      g_string_append_printf (out, " tests=\"%u\" failures=\"%u\" errors=\"%u\" time=\"%.3f\">\n",
+                              job->unreadable ? 1 : job->expectations->len, job->verdict.failed, job->unreadable ? 1 : 0,
+                              (double) job->wall_us / 1e6);
+      if (job->unreadable)
+        {
+          g_string_append (out, "    <testcase");
+          xml_attribute (out, "classname", base);
+          xml_attribute (out, "name", "load");
+          g_string_append (out, ">\n      <error");
+          xml_attribute (out, "message", job->error);
+          g_string_append (out, "/>\n    </testcase>\n");
+        }
+      for (guint e = 0; !job->unreadable && e < job->expectations->len; e++)
+        {
+          g_auto (GStrv) parts = g_strsplit (g_ptr_array_index (job->expectations, e), "\t", 3);
+          g_autofree char *first_line = g_strdup (parts[2]);
+          char *cut = strchr (first_line, '\n');
+          if (cut != NULL)
+            *cut = '\0';
+          g_string_append (out, "    <testcase");
+          xml_attribute (out, "classname", base);
+          xml_attribute (out, "name", parts[1]);
+          if (g_str_equal (parts[0], "pass"))
+            {
+              g_string_append (out, "/>\n");
+              continue;
+            }
+          g_autofree char *escaped = g_markup_escape_text (parts[2], -1);
+          g_string_append (out, ">\n      <failure");
+          xml_attribute (out, "message", first_line);
+          g_string_append_printf (out, ">%s</failure>\n    </testcase>\n", escaped);
+        }
+      g_string_append (out, "  </testsuite>\n");
+    }
+  g_string_append (out, "</testsuites>\n");
+  return g_file_set_contents (path, out->str, (gssize) out->len, error);
+}
+
 static int
 command_check (int argc, char **argv)
 {
+  g_autofree char *junit_path = NULL;
+  g_autofree char *json_folder = NULL;
+  gint jobs_wanted = 0;
+  GOptionEntry entries[] = {
+    { "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit_path, "Write a JUnit XML report (GitLab, GitHub Actions)", "FILE" },
+    { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_folder, "Write each run's trace as FOLDER/NAME.jsonl", "FOLDER" },
+    { "jobs", 0, 0, G_OPTION_ARG_INT, &jobs_wanted, "Scenarios run at once (default: one per processor)", "N" },
+    { NULL },
+  };
   g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO... - run scenarios and check their expectations");
   g_autoptr (GError) error = NULL;
   guint passed = 0, failed = 0;
   gboolean unreadable = FALSE;
 
+  g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       fprintf (stderr, "mailsim check: %s\n", error->message);
@@ -146,35 +278,63 @@ command_check (int argc, char **argv)
       fprintf (stderr, "mailsim check: give one or more scenario files\n");
       return EXIT_BAD_INPUT;
     }
-  for (int i = 1; i < argc; i++)
+  if (json_folder != NULL && g_mkdir_with_parents (json_folder, 0755) != 0)
     {
-      g_autoptr (GError) local = NULL;
-      g_autoptr (Scenario) scenario = scenario_load (argv[i], &local);
-      g_autoptr (SimWorld) world = scenario != NULL ? scenario_build (scenario, scenario_get_seed (scenario), &local) : NULL;
-      if (world == NULL)
+      fprintf (stderr, "mailsim check: cannot create %s\n", json_folder);
+      return EXIT_BAD_INPUT;
+    }
+  guint n = (guint) argc - 1;
+  g_autofree CheckJob *jobs = g_new0 (CheckJob, n);
+  for (guint i = 0; i < n; i++)
+    {
+      jobs[i].path = argv[i + 1];
+      if (json_folder != NULL)
         {
-          printf ("ERROR %s\n  %s\n", argv[i], local->message);
+          g_autofree char *base = g_path_get_basename (argv[i + 1]);
+          g_autofree char *name = g_strconcat (base, ".jsonl", NULL);
+          jobs[i].json_path = g_build_filename (json_folder, name, NULL);
+        }
+    }
+  /* Runs share nothing, so they can run in parallel; reports come out in
+   * the order the files were given. */
+  GThreadPool *pool = g_thread_pool_new (check_one, NULL, jobs_wanted > 0 ? jobs_wanted : (gint) g_get_num_processors (),
+                                         TRUE, NULL);
+  for (guint i = 0; i < n; i++)
+    g_thread_pool_push (pool, &jobs[i], NULL);
+  g_thread_pool_free (pool, FALSE, TRUE);
+
+  for (guint i = 0; i < n; i++)
+    {
+      CheckJob *job = &jobs[i];
+      if (job->unreadable)
+        {
+          printf ("ERROR %s\n  %s\n", job->path, job->error);
           unreadable = TRUE;
           failed++;
           continue;
         }
-      sim_trace_set_keep (sim_world_get_trace (world), TRUE);
-      ScenarioVerdict verdict = scenario_run (scenario, world);
-      printf ("%s %s (%u expectations)\n", verdict.failed == 0 ? "PASS" : "FAIL", argv[i], verdict.passed + verdict.failed);
-      if (verdict.failed == 0)
+      printf ("%s %s (%u expectations)\n", job->verdict.failed == 0 ? "PASS" : "FAIL", job->path,
+              job->verdict.passed + job->verdict.failed);
+      if (job->verdict.failed == 0)
         {
           passed++;
           continue;
         }
       failed++;
-      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
-      for (guint e = 0; e < events->len; e++)
+      for (guint e = 0; e < job->expectations->len; e++)
         {
-          const SimEvent *event = g_ptr_array_index (events, e);
-          if (event->kind == SIM_EVENT_EXPECT && g_strcmp0 (event->status, "fail") == 0)
-            printf ("  %s: %s\n", event->message, event->text);
+          g_auto (GStrv) parts = g_strsplit (g_ptr_array_index (job->expectations, e), "\t", 3);
+          if (g_str_equal (parts[0], "fail"))
+            printf ("  %s: %s\n", parts[1], parts[2]);
         }
     }
+  if (junit_path != NULL && !write_junit (junit_path, jobs, n, &error))
+    {
+      fprintf (stderr, "mailsim check: %s\n", error->message);
+      unreadable = TRUE;
+    }
+  for (guint i = 0; i < n; i++)
+    check_job_free (&jobs[i]);
   printf ("%u passed, %u failed\n", passed, failed);
   if (unreadable)
     return EXIT_BAD_INPUT;
