@@ -183,6 +183,9 @@ def main():
               wait_for_subject(ports["imap"], "From swaks") and wait_for_subject(ports["imap"], "From curl"))
 
         # --- reading: imaplib, poplib, curl ---
+        # The scenario's own message (alice's, sent at 1s) lands in the same
+        # INBOX; wait for it so the counts below do not race with it.
+        check("the scenario's own message arrives meanwhile", wait_for_subject(ports["imap"], "Lunch on Friday?"))
         imap = imaplib.IMAP4(HOST, ports["imap"], timeout=10)
         typ, _ = imap.login("bob@example.org", "secret")
         typ, data = imap.select("INBOX")
