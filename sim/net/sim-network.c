@@ -28,6 +28,12 @@ struct _SimNode
   GPtrArray *streams;  /* open SimStream endpoints on this node (weak) */
 };
 
+typedef struct
+{
+  SimLinkTapFunc func;
+  gpointer user_data;
+} SimLinkTap;
+
 struct _SimLink
 {
   SimNetwork *network;
@@ -35,6 +41,7 @@ struct _SimLink
   SimNode *b;
   SimTime latency;
   gboolean up;
+  GArray *taps;   /* SimLinkTap */
 };
 
 typedef struct _SimConnection SimConnection;
@@ -49,6 +56,7 @@ struct _SimStream
   gboolean open;          /* handshake done on this side */
   gboolean closed_local;  /* this side sent FIN or failed */
   gboolean finished;      /* no callback will reach this side any more */
+  gboolean encrypted;     /* this side's bytes travel under (simulated) TLS */
   SimTime last_arrival;   /* keeps bytes from this side in order */
   SimStreamCallbacks callbacks;
   gpointer user_data;
@@ -135,6 +143,13 @@ sim_node_free (SimNode *node)
   g_free (node);
 }
 
+static void
+sim_link_free (SimLink *link)
+{
+  g_array_unref (link->taps);
+  g_free (link);
+}
+
 SimNetwork *
 sim_network_new (SimScheduler *scheduler, SimTrace *trace)
 {
@@ -143,7 +158,7 @@ sim_network_new (SimScheduler *scheduler, SimTrace *trace)
   self->scheduler = scheduler;
   self->trace = trace;
   self->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_node_free);
-  self->links = g_ptr_array_new_with_free_func (g_free);
+  self->links = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_link_free);
   self->nodes_by_name = g_hash_table_new (g_str_hash, g_str_equal);
   self->nodes_by_address = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->next_connection = 1;
@@ -301,6 +316,7 @@ sim_network_add_link (SimNetwork *self, SimNode *a, SimNode *b, SimTime latency,
   link->b = b;
   link->latency = latency;
   link->up = TRUE;
+  link->taps = g_array_new (FALSE, FALSE, sizeof (SimLinkTap));
   g_ptr_array_add (self->links, link);
   return link;
 }
@@ -357,6 +373,29 @@ void
 sim_link_set_up (SimLink *link, gboolean up)
 {
   link->up = up;
+}
+
+void
+sim_link_add_tap (SimLink *link, SimLinkTapFunc func, gpointer user_data)
+{
+  SimLinkTap tap = { func, user_data };
+  g_array_append_val (link->taps, tap);
+}
+
+/* Shows a transmission to whoever listens on the links it crosses. */
+static void
+notify_taps (SimNetwork *self, GPtrArray *links, SimNode *from, SimNode *to, const char *protocol,
+             GBytes *bytes, gboolean encrypted)
+{
+  for (guint i = 0; links != NULL && i < links->len; i++)
+    {
+      SimLink *link = g_ptr_array_index (links, i);
+      for (guint t = 0; t < link->taps->len; t++)
+        {
+          SimLinkTap *tap = &g_array_index (link->taps, SimLinkTap, t);
+          tap->func (link, from, to, protocol, bytes, encrypted, tap->user_data);
+        }
+    }
 }
 
 /* Dijkstra over up links, ties broken by node index so the route never
@@ -465,12 +504,32 @@ links_all_up (GPtrArray *links)
 /* ---- trace helpers ---- */
 
 static void
+emit_transmission_full (SimNetwork *self, SimEventKind kind, SimNode *from, guint16 from_port,
+                        SimNode *to, guint32 to_address, guint16 to_port, SimTime arrival,
+                        guint64 connection, gboolean from_client, const char *protocol,
+                        const char *explain, GBytes *bytes, GPtrArray *path, const char *text,
+                        gboolean encrypted);
+
+static void
 emit_transmission (SimNetwork *self, SimEventKind kind, SimNode *from, guint16 from_port,
                    SimNode *to, guint32 to_address, guint16 to_port, SimTime arrival,
                    guint64 connection, gboolean from_client, const char *protocol,
                    const char *explain, GBytes *bytes, GPtrArray *path, const char *text)
 {
+  emit_transmission_full (self, kind, from, from_port, to, to_address, to_port, arrival, connection,
+                          from_client, protocol, explain, bytes, path, text, FALSE);
+}
+
+static void
+emit_transmission_full (SimNetwork *self, SimEventKind kind, SimNode *from, guint16 from_port,
+                        SimNode *to, guint32 to_address, guint16 to_port, SimTime arrival,
+                        guint64 connection, gboolean from_client, const char *protocol,
+                        const char *explain, GBytes *bytes, GPtrArray *path, const char *text,
+                        gboolean encrypted)
+{
   SimEvent event = { 0 };
+
+  event.encrypted = encrypted;
 
   event.kind = kind;
   event.time = sim_scheduler_now (self->scheduler);
@@ -631,6 +690,7 @@ sim_stream_unref (SimStream *stream)
 
 static void stream_transport_write (gpointer impl, const guint8 *data, gsize len, const char *explain_key);
 static void stream_transport_close (gpointer impl);
+static void stream_transport_start_tls (gpointer impl);
 
 static SimStream *
 stream_new (SimConnection *connection, SimNode *node, guint16 port, gboolean is_client)
@@ -645,6 +705,7 @@ stream_new (SimConnection *connection, SimNode *node, guint16 port, gboolean is_
   stream->transport.write = stream_transport_write;
   stream->transport.close = stream_transport_close;
   stream->transport.impl = stream;
+  stream->transport.start_tls = stream_transport_start_tls;
   g_ptr_array_add (node->streams, stream);
   return stream;
 }
@@ -913,9 +974,10 @@ sim_stream_write (SimStream *stream, const guint8 *data, gsize len, const char *
       return;
     }
   arrival = next_arrival (stream);
-  emit_transmission (network, SIM_EVENT_DATA, stream->node, stream->port, to, 0, stream->peer->port,
-                     arrival, connection->id, stream->is_client, connection->protocol, explain_key,
-                     bytes, path, NULL);
+  emit_transmission_full (network, SIM_EVENT_DATA, stream->node, stream->port, to, 0, stream->peer->port,
+                          arrival, connection->id, stream->is_client, connection->protocol, explain_key,
+                          bytes, path, NULL, stream->encrypted);
+  notify_taps (network, connection->links, stream->node, to, connection->protocol, bytes, stream->encrypted);
   sim_scheduler_at (network->scheduler, arrival, deliver_data,
                     delivery_new (stream->peer, bytes), delivery_free);
 }
@@ -960,6 +1022,24 @@ static void
 stream_transport_close (gpointer impl)
 {
   sim_stream_close (impl);
+}
+
+static void
+stream_transport_start_tls (gpointer impl)
+{
+  sim_stream_start_tls (impl);
+}
+
+void
+sim_stream_start_tls (SimStream *stream)
+{
+  stream->encrypted = TRUE;
+}
+
+gboolean
+sim_stream_is_encrypted (SimStream *stream)
+{
+  return stream->encrypted;
 }
 
 SimTransport *
@@ -1069,7 +1149,9 @@ sim_network_send_datagram (SimNetwork *self, SimNode *from, guint16 from_port, g
   SimTime latency = 0;
   DatagramDelivery *delivery;
 
-  if (to == NULL || !compute_route (self, from, to, &path, NULL, &latency))
+  g_autoptr (GPtrArray) links = NULL;
+
+  if (to == NULL || !compute_route (self, from, to, &path, &links, &latency))
     {
       g_autoptr (GPtrArray) stub = g_ptr_array_new ();
       g_ptr_array_add (stub, from->name);
@@ -1081,6 +1163,7 @@ sim_network_send_datagram (SimNetwork *self, SimNode *from, guint16 from_port, g
     }
   emit_transmission (self, SIM_EVENT_DATAGRAM, from, from_port, to, to_address, to_port, now + latency, 0,
                      TRUE, protocol, explain_key, payload, path, NULL);
+  notify_taps (self, links, from, to, protocol, payload, FALSE);
   delivery = g_new0 (DatagramDelivery, 1);
   delivery->to = to;
   delivery->from_address = from->address;

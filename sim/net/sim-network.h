@@ -76,6 +76,12 @@ void sim_link_set_latency (SimLink *link, SimTime latency);
 gboolean sim_link_is_up (const SimLink *link);
 void sim_link_set_up (SimLink *link, gboolean up);
 
+/* Something listening on a link (an eavesdropper): called for every
+ * transmission that crosses it, when it is sent. */
+typedef void (*SimLinkTapFunc) (SimLink *link, SimNode *from, SimNode *to, const char *protocol,
+                                GBytes *bytes, gboolean encrypted, gpointer user_data);
+void sim_link_add_tap (SimLink *link, SimLinkTapFunc func, gpointer user_data);
+
 /* The route from @from to @to: node names in order, both ends included.
  * FALSE when no route of up links exists. */
 gboolean sim_network_route (SimNetwork *self, SimNode *from, SimNode *to,
@@ -123,6 +129,9 @@ void sim_stream_write (SimStream *stream, const guint8 *data, gsize len, const c
  * side afterwards. */
 void sim_stream_close (SimStream *stream);
 SimTransport *sim_stream_get_transport (SimStream *stream);
+/* From now on this side's bytes travel under simulated TLS (RFC 3207). */
+void sim_stream_start_tls (SimStream *stream);
+gboolean sim_stream_is_encrypted (SimStream *stream);
 SimNode *sim_stream_get_node (SimStream *stream);
 SimNode *sim_stream_get_peer_node (SimStream *stream);
 guint32 sim_stream_get_peer_address (SimStream *stream);

@@ -22,6 +22,12 @@ struct _SimTransport
   /* Close the connection after every written byte has been sent. */
   void (*close) (gpointer impl);
   gpointer impl;
+  /* Optional: from now on, bytes this side writes travel encrypted
+   * (STARTTLS, RFC 3207).  mailsim simulates the encryption: the bytes stay
+   * readable to the simulation, but the trace marks them and an
+   * eavesdropper sees only opaque bytes.  NULL when the transport has no
+   * such notion. */
+  void (*start_tls) (gpointer impl);
 };
 
 static inline void
@@ -34,6 +40,13 @@ static inline void
 sim_transport_write_string (SimTransport *transport, const char *text, const char *explain_key)
 {
   transport->write (transport->impl, (const guint8 *) text, strlen (text), explain_key);
+}
+
+static inline void
+sim_transport_start_tls (SimTransport *transport)
+{
+  if (transport->start_tls != NULL)
+    transport->start_tls (transport->impl);
 }
 
 static inline void

@@ -2,6 +2,7 @@
 #include "nodes/sim-world.h"
 
 #include "nodes/dns-server.h"
+#include "nodes/eavesdropper.h"
 #include "nodes/mail-client.h"
 #include "nodes/mail-store.h"
 #include "nodes/mta.h"
@@ -41,6 +42,8 @@ sim_role_kind_to_string (SimRoleKind kind)
       return "mailstore";
     case SIM_ROLE_DNS:
       return "dns";
+    case SIM_ROLE_EAVESDROPPER:
+      return "eavesdropper";
     default:
       return "unknown";
     }
@@ -84,6 +87,9 @@ sim_world_free (SimWorld *self)
           break;
         case SIM_ROLE_DNS:
           dns_server_free (role->role);
+          break;
+        case SIM_ROLE_EAVESDROPPER:
+          eavesdropper_free (role->role);
           break;
         case SIM_ROLE_ROUTER:
           break;
@@ -160,6 +166,14 @@ sim_world_add_dns (SimWorld *self, SimNode *node)
   DnsServer *server = dns_server_new (node);
   add_role (self, SIM_ROLE_DNS, node, server);
   return server;
+}
+
+Eavesdropper *
+sim_world_add_eavesdropper (SimWorld *self, SimNode *node)
+{
+  Eavesdropper *eavesdropper = eavesdropper_new (node);
+  add_role (self, SIM_ROLE_EAVESDROPPER, node, eavesdropper);
+  return eavesdropper;
 }
 
 void

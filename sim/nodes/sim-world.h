@@ -28,6 +28,7 @@ typedef enum
   SIM_ROLE_MTA,
   SIM_ROLE_STORE,
   SIM_ROLE_DNS,
+  SIM_ROLE_EAVESDROPPER,
 } SimRoleKind;
 
 const char *sim_role_kind_to_string (SimRoleKind kind);
@@ -56,6 +57,8 @@ MailStore *sim_world_add_store (SimWorld *self, SimNode *node);
 MailClient *sim_world_add_client (SimWorld *self, SimNode *node);
 DnsServer *sim_world_add_dns (SimWorld *self, SimNode *node);
 void sim_world_add_router (SimWorld *self, SimNode *node);
+typedef struct _Eavesdropper Eavesdropper;
+Eavesdropper *sim_world_add_eavesdropper (SimWorld *self, SimNode *node);
 
 /* The role of @node_name, or NULL; *kind receives its kind. */
 gpointer sim_world_find_role (SimWorld *self, const char *node_name, SimRoleKind *kind);

@@ -49,6 +49,8 @@ const SimExplanation sim_explain_smtp[] = {
   { "smtp.reply.555", "RFC 5321 4.1.1.11", "555: a MAIL or RCPT parameter this server does not know." },
   { "smtp.reply.451", "RFC 5321 4.2.2", "451: a local error; the client should try again later." },
   { "smtp.reply.421", "RFC 5321 3.8", "421: the service is not available and the server closes the connection; the client will try again later." },
+  { "smtp.cmd.starttls", "RFC 3207 4", "STARTTLS asks to encrypt the rest of the session with TLS, so nobody on the path can read the mail or the password (in mailsim the encryption is simulated)." },
+  { "smtp.reply.starttls", "RFC 3207 4", "220: the server agrees; both sides now switch to TLS and the client starts over with EHLO. mailsim only simulates the encryption: the trace marks the bytes as encrypted." },
   { "smtp.reply.timeout", "RFC 5321 4.5.3.2", "The client stayed silent too long, so the server gives up with 421 and closes the connection." },
 };
 const gsize sim_explain_smtp_count = G_N_ELEMENTS (sim_explain_smtp);

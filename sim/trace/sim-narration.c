@@ -72,7 +72,9 @@ sim_event_describe (const SimEvent *event)
           break;
         }
       if (event->bytes != NULL)
-        describe_text_lines (lines, event->bytes, event->from_client ? "C: " : "S: ",
+        describe_text_lines (lines, event->bytes,
+                             event->encrypted ? (event->from_client ? "C: [TLS] " : "S: [TLS] ")
+                                              : (event->from_client ? "C: " : "S: "),
                              g_strcmp0 (event->explain, "smtp.data.content") == 0 ? 40 : 60);
       if (event->kind == SIM_EVENT_LOST)
         g_ptr_array_insert (lines, 0, g_strdup_printf ("LOST: %s", event->text != NULL ? event->text : ""));
@@ -208,6 +210,11 @@ write_json (const SimEvent *event, gpointer user_data)
       json_builder_add_string_value (builder, sim_address_to_string (event->to_address, address));
       json_builder_set_member_name (builder, "to_port");
       json_builder_add_int_value (builder, event->to_port);
+    }
+  if (event->encrypted)
+    {
+      json_builder_set_member_name (builder, "encrypted");
+      json_builder_add_boolean_value (builder, TRUE);
     }
   if (event->connection != 0)
     {

@@ -46,6 +46,7 @@ typedef struct
   guint16 to_port;
   guint64 connection;      /* stream id, 0 for none */
   gboolean from_client;    /* DATA: sent by the side that opened the connection */
+  gboolean encrypted;      /* DATA: sent after STARTTLS (simulated TLS) */
   const char *protocol;    /* "smtp", "lmtp", "dns", "imap", "pop3", "tcp", "mail", ... (static) */
   const char *explain;     /* key into the explanation catalogue, or NULL */
   const char *status;      /* MAIL: "queued", "delivered", "deferred", "bounced"...; EXPECT: "pass"/"fail" */

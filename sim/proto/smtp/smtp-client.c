@@ -7,6 +7,7 @@ typedef enum
 {
   STATE_GREETING,
   STATE_EHLO,
+  STATE_STARTTLS,
   STATE_HELO,
   STATE_AUTH,
   STATE_MAIL,
@@ -45,6 +46,8 @@ struct _SmtpClient
   gboolean reported;
   gboolean peer_speaks_esmtp;
   gboolean peer_has_pipelining;
+  gboolean want_starttls;
+  gboolean tls;
 };
 
 SmtpClient *
@@ -61,6 +64,7 @@ smtp_client_new (const SmtpClientConfig *config, SimTransport *transport,
   self->reverse_path = g_strdup (config->reverse_path != NULL ? config->reverse_path : "");
   self->recipients = g_strdupv ((GStrv) config->recipients);
   self->content = g_bytes_ref (config->content);
+  self->want_starttls = config->starttls;
   self->transport = transport;
   self->done = done;
   self->user_data = user_data;
@@ -230,6 +234,12 @@ handle_reply (SmtpClient *self, guint code, const char *text)
         {
           self->peer_speaks_esmtp = TRUE;
           self->peer_has_pipelining = strstr (self->reply_text->str, "PIPELINING") != NULL;
+          if (self->want_starttls && !self->tls && strstr (self->reply_text->str, "\nSTARTTLS") != NULL)
+            {
+              self->state = STATE_STARTTLS;
+              send_line (self, "smtp.cmd.starttls", "STARTTLS");
+              return;
+            }
           if (self->auth_user != NULL)
             send_auth (self);
           else
@@ -243,6 +253,21 @@ handle_reply (SmtpClient *self, guint code, const char *text)
         }
       else
         give_up (self, reply);
+      break;
+    case STATE_STARTTLS:
+      if (code == 220)
+        {
+          /* RFC 3207 4.2: under TLS the client starts over with EHLO. */
+          sim_transport_start_tls (self->transport);
+          self->tls = TRUE;
+          self->state = STATE_EHLO;
+          send_line (self, self->lmtp ? "lmtp.cmd.lhlo" : "smtp.cmd.ehlo", "%s %s", self->lmtp ? "LHLO" : "EHLO",
+                     self->helo_name);
+        }
+      else if (self->auth_user != NULL)
+        send_auth (self);   /* opportunistic: go on without TLS */
+      else
+        send_mail (self);
       break;
     case STATE_HELO:
       if (code / 100 != 2)

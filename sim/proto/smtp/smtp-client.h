@@ -24,6 +24,7 @@ typedef struct
   const char *reverse_path;       /* "" for a bounce's null reverse-path */
   const char *const *recipients;  /* NULL-terminated forward-paths */
   GBytes *content;                /* the message, not dot-stuffed */
+  gboolean starttls;              /* use STARTTLS when the server offers it (RFC 3207) */
 } SmtpClientConfig;
 
 typedef enum

@@ -31,6 +31,8 @@ struct _SmtpServer
 
   char *helo;
   gboolean esmtp;
+  gboolean offer_starttls;
+  gboolean tls;
   char *auth_user;
   char *auth_login_user;
 
@@ -80,6 +82,18 @@ void
 smtp_server_set_size_limit (SmtpServer *self, gsize limit)
 {
   self->size_limit = limit;
+}
+
+void
+smtp_server_set_starttls (SmtpServer *self, gboolean offer)
+{
+  self->offer_starttls = offer;
+}
+
+gboolean
+smtp_server_get_tls (const SmtpServer *self)
+{
+  return self->tls;
 }
 
 SmtpService
@@ -224,6 +238,8 @@ handle_hello (SmtpServer *self, SmtpVerb verb, const char *argument)
     g_string_append_printf (text, "\nSIZE %" G_GSIZE_FORMAT, self->size_limit);
   g_string_append (text, "\n8BITMIME");
   g_string_append (text, "\nENHANCEDSTATUSCODES");
+  if (self->offer_starttls && !self->tls && self->service != SMTP_SERVICE_LMTP)
+    g_string_append (text, "\nSTARTTLS");
   if (self->service == SMTP_SERVICE_SUBMISSION)
     g_string_append (text, "\nAUTH PLAIN LOGIN");
   /* EHLO replies carry no enhanced codes: their lines are keywords. */
@@ -576,6 +592,42 @@ handle_auth_line (SmtpServer *self, const char *line)
     }
 }
 
+/* RFC 3207 4: STARTTLS, then the session starts over under TLS. */
+static gboolean
+handle_starttls (SmtpServer *self, const char *argument)
+{
+  if (!self->offer_starttls || self->service == SMTP_SERVICE_LMTP)
+    {
+      reply (self, 502, "5.5.1", "Error: command not implemented", "smtp.reply.502");
+      return FALSE;
+    }
+  if (argument != NULL && *argument != '\0')
+    {
+      reply (self, 501, "5.5.4", "Syntax: STARTTLS", "smtp.reply.501");
+      return FALSE;
+    }
+  if (self->tls)
+    {
+      reply (self, 503, "5.5.1", "Error: TLS already active", "smtp.reply.503");
+      return FALSE;
+    }
+  if (self->state == STATE_CONNECTED)
+    {
+      reply (self, 503, "5.5.1", "Error: send EHLO first", "smtp.reply.503");
+      return FALSE;
+    }
+  reply (self, 220, "2.0.0", "Ready to start TLS (simulated)", "smtp.reply.starttls");
+  sim_transport_start_tls (self->transport);
+  /* RFC 3207 4.2: forget everything learnt before; the client must EHLO
+   * again, and any AUTH or transaction is void. */
+  self->tls = TRUE;
+  reset_transaction (self);
+  g_clear_pointer (&self->helo, g_free);
+  g_clear_pointer (&self->auth_user, g_free);
+  self->state = STATE_CONNECTED;
+  return TRUE;
+}
+
 static void
 handle_command (SmtpServer *self, const char *line)
 {
@@ -633,7 +685,7 @@ handle_command (SmtpServer *self, const char *line)
       handle_auth (self, argument);
       break;
     case SMTP_VERB_STARTTLS:
-      reply (self, 502, "5.5.1", "Error: command not implemented", "smtp.reply.502");
+      handle_starttls (self, argument);
       break;
     case SMTP_VERB_UNKNOWN:
     default:
@@ -729,7 +781,17 @@ smtp_server_feed (SmtpServer *self, const guint8 *data, gsize len)
           || self->state == STATE_AUTH_LOGIN_PASSWORD)
         handle_auth_line (self, line);
       else
-        handle_command (self, line);
+        {
+          gboolean was_tls = self->tls;
+          handle_command (self, line);
+          if (!was_tls && self->tls)
+            {
+              /* Bytes that came before the TLS handshake must not be taken
+               * as sent under TLS (the STARTTLS injection flaw of 2011). */
+              start = self->input->len;
+              break;
+            }
+        }
     }
   if (self->state == STATE_CLOSED)
     g_byte_array_set_size (self->input, 0);

@@ -53,6 +53,11 @@ void smtp_server_free (SmtpServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpServer, smtp_server_free)
 
 void smtp_server_set_size_limit (SmtpServer *self, gsize limit);
+/* Offer STARTTLS (RFC 3207); the encryption itself is simulated by the
+ * transport (sim_transport_start_tls). */
+void smtp_server_set_starttls (SmtpServer *self, gboolean offer);
+/* Whether the session runs under (simulated) TLS. */
+gboolean smtp_server_get_tls (const SmtpServer *self);
 
 /* Sends the 220 greeting. */
 void smtp_server_start (SmtpServer *self);
