@@ -10,6 +10,8 @@ struct _MsimApplication
   GtkApplication parent_instance;
 
   GtkFileChooserNative *file_chooser;
+  SimTime start_time;   /* --at: where a scenario opened from the command line starts */
+  gboolean has_start_time;
 };
 
 G_DEFINE_FINAL_TYPE (MsimApplication, msim_application, GTK_TYPE_APPLICATION)
@@ -44,6 +46,11 @@ open_path (MsimApplication *self, const char *path)
   gtk_window_present (GTK_WINDOW (window));
   if (!msim_window_open (window, path, &error))
     show_error (GTK_WINDOW (window), error->message);
+  else if (self->has_start_time)
+    {
+      msim_window_go_to_time (window, self->start_time);
+      self->has_start_time = FALSE;
+    }
 }
 
 static void
@@ -174,6 +181,25 @@ msim_application_open (GApplication *application, GFile **files, int n_files, co
     }
 }
 
+static int
+msim_application_handle_local_options (GApplication *application, GVariantDict *options)
+{
+  MsimApplication *self = MSIM_APPLICATION (application);
+  const char *at = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (g_variant_dict_lookup (options, "at", "&s", &at))
+    {
+      if (!sim_time_parse (at, &self->start_time, &error))
+        {
+          g_printerr ("mailsim-gtk: --at %s: %s\n", at, error->message);
+          return 2;
+        }
+      self->has_start_time = TRUE;
+    }
+  return -1;
+}
+
 static void
 msim_application_dispose (GObject *object)
 {
@@ -192,11 +218,20 @@ msim_application_class_init (MsimApplicationClass *klass)
   application_class->startup = msim_application_startup;
   application_class->activate = msim_application_activate;
   application_class->open = msim_application_open;
+  application_class->handle_local_options = msim_application_handle_local_options;
 }
 
 static void
 msim_application_init (MsimApplication *self)
 {
+  static const GOptionEntry options[] = {
+    { "at", 0, 0, G_OPTION_ARG_STRING, NULL, "Open the scenario paused at simulated time TIME (1.5s, 1m)", "TIME" },
+    { NULL },
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), "[SCENARIO]");
+  g_application_set_option_context_summary (G_APPLICATION (self), "Watch an email travel, step by step.");
 }
 
 MsimApplication *

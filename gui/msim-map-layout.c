@@ -5,9 +5,10 @@
 
 enum
 {
+  BAND_DIRECTORY,      /* name servers of name-server-only domains */
   BAND_NAME_SERVERS,
   BAND_JOURNEY,
-  BAND_STORES,
+  BAND_LOWER,          /* mail stores, the other clients */
   N_BANDS,
 };
 
@@ -18,24 +19,39 @@ typedef struct
   guint order;         /* first appearance in the scenario */
   GArray *distances;   /* the members' distinct distances, sorted */
   guint first_column;
+  gboolean directory;  /* only name servers: drawn in the top strip */
 } Group;
+
+/* A node as placed: the public part first, so the array holds both. */
+typedef struct
+{
+  MsimMapNode node;
+  Group *group;
+  guint column;
+  guint band;
+} Placed;
 
 struct _MsimMapLayout
 {
-  GPtrArray *nodes;    /* MsimMapNode* */
+  GPtrArray *nodes;    /* Placed*, seen as MsimMapNode* */
   GPtrArray *groups;   /* MsimMapGroup* */
   guint n_columns, n_rows;
+  const char *sender;
 };
 
 static guint
-band_of (SimRoleKind kind)
+band_of (const MsimMapLayout *self, const Placed *placed)
 {
-  switch (kind)
+  if (placed->group->directory)
+    return BAND_DIRECTORY;
+  switch (placed->node.kind)
     {
     case SIM_ROLE_DNS:
       return BAND_NAME_SERVERS;
     case SIM_ROLE_STORE:
-      return BAND_STORES;
+      return BAND_LOWER;
+    case SIM_ROLE_CLIENT:
+      return g_strcmp0 (placed->node.name, self->sender) == 0 ? BAND_JOURNEY : BAND_LOWER;
     default:
       return BAND_JOURNEY;
     }
@@ -131,14 +147,14 @@ column_in_group (const Group *group, guint distance)
 }
 
 static void
-assign_columns (MsimMapLayout *self)
+assign_columns (MsimMapLayout *self, GPtrArray *groups)
 {
-  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (group_free);
   g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < self->nodes->len; i++)
     {
-      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
+      Placed *placed = g_ptr_array_index (self->nodes, i);
+      MsimMapNode *node = &placed->node;
       Group *group = g_hash_table_lookup (by_key, group_key (node));
       if (group == NULL)
         {
@@ -147,9 +163,12 @@ assign_columns (MsimMapLayout *self)
           group->distance = node->distance;
           group->order = groups->len;
           group->distances = g_array_new (FALSE, FALSE, sizeof (guint));
+          group->directory = group->key[0] != '\0';
           g_ptr_array_add (groups, group);
           g_hash_table_insert (by_key, (gpointer) group->key, group);
         }
+      placed->group = group;
+      group->directory &= node->kind == SIM_ROLE_DNS;
       group->distance = MIN (group->distance, node->distance);
       gboolean seen = FALSE;
       for (guint d = 0; d < group->distances->len; d++)
@@ -164,24 +183,33 @@ assign_columns (MsimMapLayout *self)
       Group *group = g_ptr_array_index (groups, g);
       g_array_sort (group->distances, compare_distances);
       group->first_column = self->n_columns;
-      self->n_columns += group->distances->len;
+      if (!group->directory)
+        self->n_columns += group->distances->len;
     }
   for (guint i = 0; i < self->nodes->len; i++)
     {
-      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
-      node->column = column_in_group (g_hash_table_lookup (by_key, group_key (node)), node->distance);
+      Placed *placed = g_ptr_array_index (self->nodes, i);
+      placed->column = column_in_group (placed->group, placed->node.distance);
     }
-  for (guint g = 0; g < groups->len; g++)
+}
+
+/* The centre, in columns, of the routers; the middle of the map without. */
+static double
+routers_centre (MsimMapLayout *self)
+{
+  double sum = 0;
+  guint count = 0;
+
+  for (guint i = 0; i < self->nodes->len; i++)
     {
-      Group *group = g_ptr_array_index (groups, g);
-      if (group->key[0] == '\0')
-        continue;
-      MsimMapGroup *box = g_new0 (MsimMapGroup, 1);
-      box->domain = group->key;
-      box->first_column = group->first_column;
-      box->last_column = group->first_column + group->distances->len - 1;
-      g_ptr_array_add (self->groups, box);
+      Placed *placed = g_ptr_array_index (self->nodes, i);
+      if (placed->node.kind == SIM_ROLE_ROUTER)
+        {
+          sum += placed->column + 0.5;
+          count++;
+        }
     }
+  return count > 0 ? sum / count : self->n_columns / 2.0;
 }
 
 static void
@@ -191,36 +219,71 @@ assign_rows (MsimMapLayout *self)
   g_autofree guint *count = g_new0 (guint, columns * N_BANDS);
   guint height[N_BANDS] = { 0 };
   guint base[N_BANDS];
+  guint directory = 0, placed_directory = 0;
 
   for (guint i = 0; i < self->nodes->len; i++)
     {
-      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
-      guint *slot = &count[node->column * N_BANDS + band_of (node->kind)];
-      node->row = (*slot)++;
-      height[band_of (node->kind)] = MAX (height[band_of (node->kind)], *slot);
+      Placed *placed = g_ptr_array_index (self->nodes, i);
+      placed->band = band_of (self, placed);
+      if (placed->band == BAND_DIRECTORY)
+        {
+          directory++;
+          continue;
+        }
+      guint *slot = &count[placed->column * N_BANDS + placed->band];
+      placed->node.y = (*slot)++;
+      height[placed->band] = MAX (height[placed->band], *slot);
     }
+  height[BAND_DIRECTORY] = directory > 0 ? 1 : 0;
   base[0] = 0;
   for (guint b = 1; b < N_BANDS; b++)
     base[b] = base[b - 1] + height[b - 1];
   self->n_rows = base[N_BANDS - 1] + height[N_BANDS - 1];
+  self->n_columns = MAX (self->n_columns, directory);
+
+  /* The directory strip: one cell apart, centred over the routers, kept
+   * inside the map. */
+  double first = routers_centre (self) - (directory - 1) / 2.0;
+  first = CLAMP (first, 0.5, self->n_columns - directory + 0.5);
   for (guint i = 0; i < self->nodes->len; i++)
     {
-      MsimMapNode *node = g_ptr_array_index (self->nodes, i);
-      node->row += base[band_of (node->kind)];
+      Placed *placed = g_ptr_array_index (self->nodes, i);
+      if (placed->band == BAND_DIRECTORY)
+        {
+          placed->node.x = first + placed_directory++;
+          placed->node.y = 0.5;
+        }
+      else
+        {
+          placed->node.x = placed->column + 0.5;
+          placed->node.y += base[placed->band] + 0.5;
+        }
     }
-  for (guint g = 0; g < self->groups->len; g++)
+}
+
+static void
+make_group_boxes (MsimMapLayout *self, GPtrArray *groups)
+{
+  for (guint g = 0; g < groups->len; g++)
     {
-      MsimMapGroup *box = g_ptr_array_index (self->groups, g);
-      box->first_row = G_MAXUINT;
-      box->last_row = 0;
+      Group *group = g_ptr_array_index (groups, g);
+      if (group->key[0] == '\0')
+        continue;
+      MsimMapGroup *box = g_new0 (MsimMapGroup, 1);
+      box->domain = group->key;
+      box->left = box->top = G_MAXDOUBLE;
+      box->right = box->bottom = -G_MAXDOUBLE;
       for (guint i = 0; i < self->nodes->len; i++)
         {
-          MsimMapNode *node = g_ptr_array_index (self->nodes, i);
-          if (node->kind == SIM_ROLE_ROUTER || !g_str_equal (node->domain, box->domain))
+          Placed *placed = g_ptr_array_index (self->nodes, i);
+          if (placed->group != group)
             continue;
-          box->first_row = MIN (box->first_row, node->row);
-          box->last_row = MAX (box->last_row, node->row);
+          box->left = MIN (box->left, placed->node.x - 0.5);
+          box->right = MAX (box->right, placed->node.x + 0.5);
+          box->top = MIN (box->top, placed->node.y - 0.5);
+          box->bottom = MAX (box->bottom, placed->node.y + 0.5);
         }
+      g_ptr_array_add (self->groups, box);
     }
 }
 
@@ -235,17 +298,21 @@ msim_map_layout_new (SimWorld *world, const char *sender)
   for (guint i = 0; i < network_nodes->len; i++)
     {
       SimNode *sim_node = g_ptr_array_index (network_nodes, i);
-      MsimMapNode *node = g_new0 (MsimMapNode, 1);
+      Placed *placed = g_new0 (Placed, 1);
+      MsimMapNode *node = &placed->node;
       node->name = sim_node_get_name (sim_node);
       node->domain = msim_node_domain (node->name);
       sim_address_to_string (sim_node_get_address (sim_node), node->address);
       if (sim_world_find_role (world, node->name, &node->kind) == NULL)
         node->kind = SIM_ROLE_ROUTER;
-      g_ptr_array_add (self->nodes, node);
+      g_ptr_array_add (self->nodes, placed);
     }
+  self->sender = sender;
   measure_distances (self, sim_world_get_network (world), sender);
-  assign_columns (self);
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (group_free);
+  assign_columns (self, groups);
   assign_rows (self);
+  make_group_boxes (self, groups);
   return self;
 }
 

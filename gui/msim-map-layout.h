@@ -8,8 +8,11 @@
  *   from the sender (the first client that sends), so the sender's side is
  *   on the left, the recipient's on the right and routers in between;
  *   inside a group, nodes farther from the sender sit farther right;
- * - rows are bands: name servers on top, then clients, MTAs and routers,
- *   then mail stores.
+ * - rows are bands: name servers on top, then the sender's client, MTAs
+ *   and routers, then mail stores and the other clients;
+ * - domains made only of name servers (the root, a top-level domain) take
+ *   no column: they sit in a strip above everything, centred over the
+ *   routers, "the Internet's directory".
  *
  * Ties are broken by the order of the nodes in the scenario.
  */
@@ -27,16 +30,14 @@ typedef struct
   const char *domain;   /* "" for a single-label name */
   char address[16];
   SimRoleKind kind;
-  guint column;
-  guint row;
   guint distance;       /* links from the sender */
+  double x, y;          /* the centre of the node's cell, in cells from the top left */
 } MsimMapNode;
 
 typedef struct
 {
   const char *domain;
-  guint first_column, last_column;
-  guint first_row, last_row;
+  double left, top, right, bottom;   /* in cells */
 } MsimMapGroup;
 
 typedef struct _MsimMapLayout MsimMapLayout;

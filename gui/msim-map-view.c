@@ -19,6 +19,8 @@
 #define TOKEN_MAX_CHARS 34
 /* The map's text is this much larger than the interface's, for projectors. */
 #define MAP_TEXT_SCALE 1.25
+/* Node names are larger still: they are what a class reads first. */
+#define NAME_SCALE 1.25
 
 struct _MsimMapView
 {
@@ -51,6 +53,8 @@ typedef struct
   cairo_t *cr;
   Palette palette;
   double em;          /* height of a line of map text, in device units */
+  double text_scale;  /* below 1 when the longest node name would not fit its cell */
+  double width, height;
   double icon;        /* side of a node icon */
   double left, top, cell_width, cell_height;
 } Drawing;
@@ -109,7 +113,7 @@ make_text (Drawing *d, const char *text, double scale, gboolean bold)
   PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
   PangoFontDescription *font = pango_font_description_copy (
       pango_context_get_font_description (gtk_widget_get_pango_context (widget)));
-  int size = (int) (pango_font_description_get_size (font) * MAP_TEXT_SCALE * scale);
+  int size = (int) (pango_font_description_get_size (font) * MAP_TEXT_SCALE * scale * d->text_scale);
 
   if (pango_font_description_get_size_is_absolute (font))
     pango_font_description_set_absolute_size (font, size);
@@ -145,6 +149,9 @@ draw_label (Drawing *d, const char *text, double x, double y, double scale, gboo
   double pad = d->em * 0.25;
 
   pango_layout_get_pixel_size (layout, &width, &height);
+  /* Keep the whole plate on the map. */
+  x = CLAMP (x, width / 2.0 + pad, MAX (width / 2.0 + pad, d->width - width / 2.0 - pad));
+  cairo_new_path (d->cr);
   rounded_rectangle (d->cr, x - width / 2.0 - pad, y - height / 2.0 - pad / 2, width + 2 * pad, height + pad, pad * 1.5);
   set_color (d->cr, &d->palette.background, border != NULL ? 0.95 : 0.8);
   cairo_fill_preserve (d->cr);
@@ -159,6 +166,7 @@ draw_label (Drawing *d, const char *text, double x, double y, double scale, gboo
   set_color (d->cr, color, 1);
   cairo_move_to (d->cr, x - width / 2.0, y - height / 2.0);
   pango_cairo_show_layout (d->cr, layout);
+  cairo_new_path (d->cr);
   return height + pad;
 }
 
@@ -166,8 +174,7 @@ static Point
 node_center (Drawing *d, const MsimMapNode *node)
 {
   /* The icon sits in the upper part of its cell, its labels below. */
-  return (Point) { d->left + (node->column + 0.5) * d->cell_width,
-                   d->top + (node->row + 0.5) * d->cell_height - d->em * 0.9 };
+  return (Point) { d->left + node->x * d->cell_width, d->top + node->y * d->cell_height - d->em * 0.9 };
 }
 
 /* ---- icons: simple vector drawings in a square of side s around (x, y) ---- */
@@ -307,6 +314,7 @@ draw_directory (Drawing *d, double x, double y, double s, const GdkRGBA *tint)
   pango_layout_get_pixel_size (layout, &width, &height);
   cairo_move_to (cr, x + s * 0.06 - width / 2.0, y - height / 2.0);
   pango_cairo_show_layout (cr, layout);
+  cairo_new_path (cr);
 }
 
 static gboolean
@@ -320,6 +328,7 @@ draw_icon (Drawing *d, const MsimMapNode *node, Point at)
 {
   double s = d->icon;
 
+  cairo_new_path (d->cr);
   cairo_set_line_width (d->cr, MAX (1.5, s * 0.045));
   cairo_set_line_join (d->cr, CAIRO_LINE_JOIN_ROUND);
   switch (node->kind)
@@ -357,10 +366,10 @@ draw_groups (Drawing *d)
     {
       const MsimMapGroup *group = g_ptr_array_index (groups, i);
       double inset = d->em * 0.3;
-      double x = d->left + group->first_column * d->cell_width + inset;
-      double y = d->top + group->first_row * d->cell_height + inset;
-      double width = (group->last_column - group->first_column + 1) * d->cell_width - 2 * inset;
-      double height = (group->last_row - group->first_row + 1) * d->cell_height - 2 * inset;
+      double x = d->left + group->left * d->cell_width + inset;
+      double y = d->top + group->top * d->cell_height + inset;
+      double width = (group->right - group->left) * d->cell_width - 2 * inset;
+      double height = (group->bottom - group->top) * d->cell_height - 2 * inset;
 
       rounded_rectangle (d->cr, x, y, width, height, d->em * 0.6);
       set_color (d->cr, &d->palette.foreground, 0.05);
@@ -369,10 +378,11 @@ draw_groups (Drawing *d)
       cairo_set_line_width (d->cr, MAX (1.0, d->em * 0.06));
       cairo_stroke (d->cr);
 
-      g_autoptr (PangoLayout) layout = make_text (d, group->domain, 0.95, TRUE);
+      g_autoptr (PangoLayout) layout = make_text (d, group->domain, 1.05, TRUE);
       set_color (d->cr, &d->palette.foreground, 0.7);
       cairo_move_to (d->cr, x + d->em * 0.4, y + d->em * 0.15);
       pango_cairo_show_layout (d->cr, layout);
+      cairo_new_path (d->cr);
     }
 }
 
@@ -423,6 +433,16 @@ event_involves (const SimEvent *event, const char *node)
   return g_strcmp0 (event->from, node) == 0 || g_strcmp0 (event->to, node) == 0;
 }
 
+/* "smtp" for smtp.example.com inside the example.com box; the whole name
+ * when the node sits in no box of its domain (a router). */
+static char *
+node_host_label (const MsimMapNode *node)
+{
+  if (node->kind == SIM_ROLE_ROUTER || node->domain[0] == '\0')
+    return g_strdup (node->name);
+  return g_strndup (node->name, node->domain - node->name - 1);
+}
+
 static void
 draw_nodes (Drawing *d)
 {
@@ -441,6 +461,7 @@ draw_nodes (Drawing *d)
       if (current != NULL && event_involves (current, node->name))
         {
           /* The nodes of the current event: a thick ring, not only a colour. */
+          cairo_new_path (d->cr);
           cairo_arc (d->cr, at.x, at.y, d->icon * 0.72, 0, 2 * G_PI);
           set_color (d->cr, &d->palette.highlight, 0.25);
           cairo_fill_preserve (d->cr);
@@ -461,8 +482,11 @@ draw_nodes (Drawing *d)
           cairo_stroke (d->cr);
         }
 
-      double y = at.y + d->icon * 0.55 + d->em * 0.5;
-      y += draw_label (d, node->name, at.x, y, 1.0, TRUE, &d->palette.foreground, NULL) * 0.5;
+      /* The host's own label, large; its domain is the title of the box
+       * around it, and the address below says exactly where it is. */
+      g_autofree char *host = node_host_label (node);
+      double y = at.y + d->icon * 0.55 + d->em * 0.55;
+      y += draw_label (d, host, at.x, y, NAME_SCALE, TRUE, &d->palette.foreground, NULL) * 0.5;
       g_autofree char *detail = up ? g_strdup (node->address) : g_strdup_printf ("%s  \u2715 DOWN", node->address);
       draw_label (d, detail, at.x, y + d->em * 0.45, 0.85, !up, up ? &d->palette.foreground : &d->palette.failure, NULL);
     }
@@ -655,6 +679,7 @@ draw_failures (Drawing *d)
       set_color (d->cr, &d->palette.background, 1);
       cairo_move_to (d->cr, mark.x - width / 2.0, mark.y - height / 2.0);
       pango_cairo_show_layout (d->cr, bang);
+      cairo_new_path (d->cr);
 
       g_autofree char *summary = msim_event_summary (event);
       g_autofree char *text = g_strdup_printf ("\u26A0 %s", summary);
@@ -682,6 +707,25 @@ draw_clock (Drawing *d, int width)
   set_color (d->cr, &d->palette.foreground, 1);
   cairo_move_to (d->cr, width - w - d->em * 0.6, d->em * 0.3);
   pango_cairo_show_layout (d->cr, layout);
+}
+
+/* The text scale at which the longest node name fits in its cell. */
+static double
+fit_names (Drawing *d)
+{
+  GPtrArray *nodes = msim_map_layout_get_nodes (d->self->layout);
+  int widest = 1;
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const MsimMapNode *node = g_ptr_array_index (nodes, i);
+      g_autofree char *host = node_host_label (node);
+      g_autoptr (PangoLayout) layout = make_text (d, host, NAME_SCALE, TRUE);
+      int width, height;
+      pango_layout_get_pixel_size (layout, &width, &height);
+      widest = MAX (widest, width);
+    }
+  return CLAMP (d->cell_width * 0.94 / widest, 0.6, 1.0);
 }
 
 static double
@@ -717,6 +761,11 @@ msim_map_view_draw (MsimMapView *self, cairo_t *cr, int width, int height, gbool
   d.top = d.em * 1.6;
   d.cell_width = (width - 2 * d.left) / columns;
   d.cell_height = (height - d.top - d.em * 0.5) / rows;
+  d.width = width;
+  d.height = height;
+  d.text_scale = 1.0;
+  d.text_scale = fit_names (&d);
+  d.em *= d.text_scale;
   d.icon = MIN (d.em * 2.4, MIN (d.cell_width * 0.45, (d.cell_height - 2.6 * d.em) * 0.9));
   d.icon = MAX (d.icon, d.em);
 

@@ -57,7 +57,7 @@ update_time_label (MsimWindow *self)
   double now = seconds (self->time), end = self->run != NULL ? seconds (msim_run_get_end_time (self->run)) : 0;
 
   if (self->timeline != NULL && msim_timeline_in_gap (self->timeline, self->time))
-    text = g_strdup_printf ("%.3f s / %.1f s \u23E9", now, end);
+    text = g_strdup_printf ("%.3f s / %.1f s (idle)", now, end);
   else
     text = g_strdup_printf ("%.3f s / %.1f s", now, end);
   gtk_label_set_text (self->time_label, text);
@@ -392,7 +392,7 @@ describe_run (MsimWindow *self)
   gtk_label_set_text (self->title_label, scenario_get_title (scenario));
   gtk_label_set_text (self->subtitle_label, subtitle);
   if (skipped > 0)
-    gap = g_strdup_printf ("\u23E9 Waiting is shortened: idle gaps longer than %.0f s play as %.0f s "
+    gap = g_strdup_printf ("Waiting is shortened: idle gaps longer than %.0f s play as %.0f s "
                            "(%.1f s of simulated waiting skipped in this run). The clock on the map shows the true time.",
                            seconds (MSIM_TIMELINE_MAX_GAP), seconds (MSIM_TIMELINE_MAX_GAP), seconds (skipped));
   else
@@ -422,6 +422,14 @@ msim_window_open (MsimWindow *self, const char *path, GError **error)
   self->current = G_MININT;
   go_to_event (self, -1);
   return TRUE;
+}
+
+void
+msim_window_go_to_time (MsimWindow *self, SimTime time)
+{
+  set_playing (self, FALSE);
+  if (self->run != NULL)
+    set_position (self, time, msim_run_find_event_at (self->run, time), FALSE);
 }
 
 MsimRun *

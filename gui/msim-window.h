@@ -36,6 +36,9 @@ MsimMapView *msim_window_get_map_view (MsimWindow *self);
 MsimEventList *msim_window_get_event_list (MsimWindow *self);
 /* Advances playback by @elapsed_us of wall time, as one frame would. */
 void msim_window_advance (MsimWindow *self, gint64 elapsed_us);
+/* Moves to simulated @time, paused; the current event is the last one
+ * that happened by then. */
+void msim_window_go_to_time (MsimWindow *self, SimTime time);
 void msim_window_set_speed (MsimWindow *self, double speed);
 
 G_END_DECLS
