@@ -586,6 +586,12 @@ typedef enum
   ACTION_INPUT,
   ACTION_CLOSE,
   ACTION_DATAGRAM,
+  ACTION_DNS_SET,
+  ACTION_DNS_ADD,
+  ACTION_DNS_REMOVE,
+  ACTION_MAILBOX_FULL,
+  ACTION_USER_DELETE,
+  ACTION_LINK_LATENCY,
 } ActionKind;
 
 typedef struct
@@ -605,6 +611,10 @@ typedef struct
   guint16 from_port;      /* datagram */
   char *protocol;         /* connect */
   GBytes *payload;        /* input, datagram */
+  DnsZone *zone;          /* dns-set, dns-add, dns-remove */
+  char *record;           /* dns-set, dns-add: the record text; dns-remove: the owner */
+  guint16 record_type;    /* dns-remove */
+  SimTime latency;        /* link-latency */
 } TimelineAction;
 
 static void
@@ -617,9 +627,75 @@ timeline_action_free (gpointer data)
   g_free (action->subject);
   g_free (action->body);
   g_free (action->protocol);
+  g_free (action->record);
   if (action->payload != NULL)
     g_bytes_unref (action->payload);
   g_free (action);
+}
+
+/* The faults an instructor schedules beyond links and nodes: DNS data
+ * changing, a mailbox filling up or closing, a path slowing down. */
+static void
+run_fault (TimelineAction *action)
+{
+  switch (action->kind)
+    {
+    case ACTION_DNS_SET:
+    case ACTION_DNS_ADD:
+      {
+        DnsRecord *record = dns_zone_parse_record (action->record, dns_zone_get_origin (action->zone), 3600, NULL, NULL);
+        g_autofree char *text = dns_record_to_string (record);
+        /* "set" replaces the owner's RRset of that type, "add" joins it. */
+        if (action->kind == ACTION_DNS_SET)
+          dns_zone_remove (action->zone, record->name, record->type);
+        dns_zone_add (action->zone, record);
+        sim_node_emit (action->node, SIM_EVENT_ACTION, "", "dns", "action.dns-change",
+                       action->kind == ACTION_DNS_SET ? "dns-set" : "dns-add", NULL, "zone %s now holds %s",
+                       dns_zone_get_origin (action->zone), text);
+        break;
+      }
+    case ACTION_DNS_REMOVE:
+      {
+        gboolean removed = dns_zone_remove (action->zone, action->record, action->record_type);
+        sim_node_emit (action->node, SIM_EVENT_ACTION, "", "dns", "action.dns-change", "dns-remove", NULL,
+                       removed ? "zone %s no longer holds %s %s" : "zone %s held no %s %s to remove",
+                       dns_zone_get_origin (action->zone), dns_type_to_string (action->record_type), action->record);
+        break;
+      }
+    case ACTION_MAILBOX_FULL:
+      {
+        MailStore *store = sim_world_find_store_for (action->world, action->from);
+        gsize usage = store != NULL ? mail_store_get_usage (store, action->from) : 0;
+        /* Quota 0 means "none", so an empty mailbox gets a 1-octet quota. */
+        if (store != NULL)
+          mail_store_set_quota (store, action->from, MAX (usage, 1));
+        sim_node_emit (action->node, SIM_EVENT_ACTION, "", "mail", "action.mailbox-full", "mailbox-full", NULL,
+                       "%s's mailbox is full: its quota is now the %" G_GSIZE_FORMAT " octets it holds", action->from,
+                       usage);
+        break;
+      }
+    case ACTION_USER_DELETE:
+      {
+        MailStore *store = sim_world_find_store_for (action->world, action->from);
+        if (store != NULL)
+          mail_store_remove_user (store, action->from);
+        sim_node_emit (action->node, SIM_EVENT_ACTION, "", "mail", "action.user-delete", "user-delete", NULL,
+                       "%s's mailbox is deleted: the account is closed", action->from);
+        break;
+      }
+    case ACTION_LINK_LATENCY:
+      {
+        g_autofree char *when = sim_time_to_string (action->latency);
+        sim_link_set_latency (action->link, action->latency);
+        sim_node_emit (sim_link_get_a (action->link), SIM_EVENT_ACTION, sim_node_get_name (sim_link_get_b (action->link)),
+                       "net", "action.fault", "link-latency", NULL, "the link %s - %s now takes %s each way",
+                       sim_node_get_name (sim_link_get_a (action->link)),
+                       sim_node_get_name (sim_link_get_b (action->link)), when);
+        break;
+      }
+    default:
+      break;
+    }
 }
 
 static void
@@ -668,6 +744,14 @@ run_action (gpointer data)
       sim_node_allocate_port (action->node);
       sim_external_datagram (sim_external_get (action->world), action->node, action->from_port, action->target,
                              action->port, action->payload);
+      break;
+    case ACTION_DNS_SET:
+    case ACTION_DNS_ADD:
+    case ACTION_DNS_REMOVE:
+    case ACTION_MAILBOX_FULL:
+    case ACTION_USER_DELETE:
+    case ACTION_LINK_LATENCY:
+      run_fault (action);
       break;
     }
 }
@@ -733,11 +817,119 @@ client_for (BuildContext *context, const ScenarioWord *address)
   return client;
 }
 
+/* The node whose mail store is @store. */
+static SimNode *
+node_of_store (SimWorld *world, MailStore *store)
+{
+  GPtrArray *names = sim_world_get_role_names (world);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      SimRoleKind kind = SIM_ROLE_ROUTER;
+      if (sim_world_find_role (world, g_ptr_array_index (names, i), &kind) == store && kind == SIM_ROLE_STORE)
+        return sim_network_find_node (sim_world_get_network (world), g_ptr_array_index (names, i));
+    }
+  return NULL;
+}
+
+/* dns-set NODE ZONE "RECORD", dns-add NODE ZONE "RECORD",
+ * dns-remove NODE ZONE NAME TYPE, mailbox-full ADDRESS, user-delete ADDRESS,
+ * link-latency A B TIME. */
+static gboolean
+parse_fault (BuildContext *context, const ScenarioStatement *statement, const ScenarioWord *verb,
+             TimelineAction *action)
+{
+  guint expected_words = 0;
+
+  if (g_str_has_prefix (verb->text, "dns-"))
+    {
+      gboolean remove = g_str_equal (verb->text, "dns-remove");
+      const ScenarioWord *name = require_word (context, statement, 3, "the dns node's name");
+      const ScenarioWord *origin = name != NULL ? require_word (context, statement, 4, "a zone such as example.org.") : NULL;
+      const ScenarioWord *data = origin != NULL ? require_word (context, statement, 5, remove ? "the owner name (@ for the zone's origin)" : "a record in quotes, such as \"@ MX 10 mx2\"") : NULL;
+      SimRoleKind kind = SIM_ROLE_ROUTER;
+      DnsServer *server;
+      if (data == NULL || (action->node = lookup_node (context, name)) == NULL)
+        return FALSE;
+      server = sim_world_find_role (context->world, name->text, &kind);
+      if (server == NULL || kind != SIM_ROLE_DNS)
+        return fail_at (context, name, "'%s' is not a dns node", name->text);
+      action->zone = dns_server_find_zone (server, origin->text);
+      if (action->zone == NULL)
+        return fail_at (context, origin, "%s serves no zone '%s'", name->text, origin->text);
+      if (remove)
+        {
+          const ScenarioWord *type = require_word (context, statement, 6, "a record type such as MX");
+          if (type == NULL)
+            return FALSE;
+          if (!dns_type_from_string (type->text, &action->record_type))
+            return fail_at (context, type, "unknown record type '%s'; for example A, MX or TXT", type->text);
+          const char *zone_origin = dns_zone_get_origin (action->zone);
+          if (g_str_equal (data->text, "@"))
+            action->record = g_strdup (zone_origin);
+          else if (g_str_has_suffix (data->text, "."))
+            action->record = g_strdup (data->text);
+          else
+            action->record = g_strconcat (data->text, ".", zone_origin, NULL);
+          action->kind = ACTION_DNS_REMOVE;
+          expected_words = 7;
+        }
+      else
+        {
+          gsize column = 0;
+          g_autoptr (GError) local = NULL;
+          g_autoptr (DnsRecord) record = dns_zone_parse_record (data->text, dns_zone_get_origin (action->zone), 3600,
+                                                                &column, &local);
+          if (record == NULL)
+            return fail_at (context, data, "%s", local->message);
+          if (!dns_name_is_subdomain (record->name, dns_zone_get_origin (action->zone)))
+            return fail_at (context, data, "%s is outside the zone %s", record->name, dns_zone_get_origin (action->zone));
+          action->record = g_strdup (data->text);
+          action->kind = g_str_equal (verb->text, "dns-set") ? ACTION_DNS_SET : ACTION_DNS_ADD;
+          expected_words = 6;
+        }
+    }
+  else if (g_str_equal (verb->text, "mailbox-full") || g_str_equal (verb->text, "user-delete"))
+    {
+      const ScenarioWord *address = require_word (context, statement, 3, "an email address");
+      MailStore *store;
+      if (address == NULL || !require_address (context, address))
+        return FALSE;
+      store = sim_world_find_store_for (context->world, address->text);
+      if (store == NULL)
+        return fail_at (context, address, "no mailstore node has a mailbox for %s", address->text);
+      action->node = node_of_store (context->world, store);
+      action->from = g_strdup (address->text);
+      action->kind = g_str_equal (verb->text, "mailbox-full") ? ACTION_MAILBOX_FULL : ACTION_USER_DELETE;
+      expected_words = 4;
+    }
+  else
+    {
+      const ScenarioWord *a_word = require_word (context, statement, 3, "two node names");
+      const ScenarioWord *b_word = a_word != NULL ? require_word (context, statement, 4, "a second node name") : NULL;
+      const ScenarioWord *latency = b_word != NULL ? require_word (context, statement, 5, "a latency such as 200ms") : NULL;
+      SimNode *a = latency != NULL ? lookup_node (context, a_word) : NULL;
+      SimNode *b = a != NULL ? lookup_node (context, b_word) : NULL;
+      if (b == NULL || !parse_time_word (context, latency, &action->latency))
+        return FALSE;
+      action->link = sim_network_find_link (sim_world_get_network (context->world), a, b);
+      if (action->link == NULL)
+        return fail_at (context, a_word, "there is no link between %s and %s", a_word->text, b_word->text);
+      action->kind = ACTION_LINK_LATENCY;
+      expected_words = 6;
+    }
+  if (statement->words->len > expected_words)
+    return fail_at (context, word_at (statement, expected_words), "unexpected '%s' after '%s'",
+                    word_at (statement, expected_words)->text, verb->text);
+  return TRUE;
+}
+
 static gboolean
 schedule_action (BuildContext *context, const ScenarioStatement *statement)
 {
   static const char *const actions[] = {
     "send", "fetch", "link-down", "link-up", "node-down", "node-up", "connect", "input", "close", "datagram",
+    "dns-set", "dns-add", "dns-remove", "mailbox-full", "user-delete", "link-latency",
   };
   const ScenarioWord *at = word_at (statement, 0);
   const ScenarioWord *time_word, *verb;
@@ -882,6 +1074,13 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
       if ((action->payload = parse_payload (context, statement, 10)) == NULL)
         return FALSE;
       action->kind = ACTION_DATAGRAM;
+    }
+  else if (g_str_equal (verb->text, "dns-set") || g_str_equal (verb->text, "dns-add")
+           || g_str_equal (verb->text, "dns-remove") || g_str_equal (verb->text, "mailbox-full")
+           || g_str_equal (verb->text, "user-delete") || g_str_equal (verb->text, "link-latency"))
+    {
+      if (!parse_fault (context, statement, verb, action))
+        return FALSE;
     }
   else
     return unknown_keyword (context, verb, "timeline action", actions, G_N_ELEMENTS (actions));
@@ -1214,6 +1413,13 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
         return FALSE;
       if (options[3].value != NULL && !parse_count_word (context, options[3].value, &count))
         return FALSE;
+      if (delivered && evaluate && sim_world_find_store_for (world, address->text) == NULL)
+        {
+          /* A user-delete action closed the mailbox during the run. */
+          g_string_append_printf (explanation, "%s has no mailbox any more: it was deleted during the run",
+                                  address->text);
+          return TRUE;
+        }
       if (delivered && sim_world_find_store_for (world, address->text) == NULL)
         return fail_at (context, address, "no mailstore node has a mailbox for %s; add 'mailbox %s password ...' to one",
                         address->text, address->text);
