@@ -16,6 +16,7 @@ struct _MsimEventList
 {
   GtkWidget parent_instance;
 
+  GtkWidget *scroller;
   GtkColumnView *column_view;
   GListStore *store;
   GtkSingleSelection *selection;
@@ -108,6 +109,7 @@ msim_event_list_class_init (MsimEventListClass *klass)
   G_OBJECT_CLASS (klass)->dispose = msim_event_list_dispose;
   gtk_widget_class_set_template_from_resource (widget_class, "/org/mailsim/Mailsim/msim-event-list.ui");
   gtk_widget_class_bind_template_child (widget_class, MsimEventList, column_view);
+  gtk_widget_class_bind_template_child (widget_class, MsimEventList, scroller);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 

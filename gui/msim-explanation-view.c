@@ -7,6 +7,7 @@ struct _MsimExplanationView
 {
   GtkWidget parent_instance;
 
+  GtkWidget *scroller;
   GtkLabel *heading_label;
   GtkLabel *explanation_label;
   GtkLabel *rfc_label;
@@ -31,6 +32,7 @@ msim_explanation_view_class_init (MsimExplanationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsimExplanationView, heading_label);
   gtk_widget_class_bind_template_child (widget_class, MsimExplanationView, explanation_label);
   gtk_widget_class_bind_template_child (widget_class, MsimExplanationView, rfc_label);
+  gtk_widget_class_bind_template_child (widget_class, MsimExplanationView, scroller);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 

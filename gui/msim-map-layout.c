@@ -243,14 +243,15 @@ assign_rows (MsimMapLayout *self)
 
   /* The directory strip: one cell apart, centred over the routers, kept
    * inside the map. */
-  double first = routers_centre (self) - (directory - 1) / 2.0;
-  first = CLAMP (first, 0.5, self->n_columns - directory + 0.5);
+  double spacing = directory > 1 ? MIN (1.25, (self->n_columns - 1.0) / (directory - 1)) : 1.0;
+  double first = routers_centre (self) - (directory - 1) * spacing / 2.0;
+  first = CLAMP (first, 0.5, MAX (0.5, self->n_columns - 0.5 - (directory - 1) * spacing));
   for (guint i = 0; i < self->nodes->len; i++)
     {
       Placed *placed = g_ptr_array_index (self->nodes, i);
       if (placed->band == BAND_DIRECTORY)
         {
-          placed->node.x = first + placed_directory++;
+          placed->node.x = first + spacing * placed_directory++;
           placed->node.y = 0.5;
         }
       else

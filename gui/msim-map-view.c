@@ -379,6 +379,14 @@ draw_groups (Drawing *d)
       cairo_stroke (d->cr);
 
       g_autoptr (PangoLayout) layout = make_text (d, group->domain, 1.05, TRUE);
+      int title_width, title_height;
+      pango_layout_get_pixel_size (layout, &title_width, &title_height);
+      if (title_width > width - d->em * 0.8)
+        {
+          /* A narrow box: a smaller title rather than one over its neighbour. */
+          g_object_unref (layout);
+          layout = make_text (d, group->domain, 1.05 * MAX (0.5, (width - d->em * 0.8) / title_width), TRUE);
+        }
       set_color (d->cr, &d->palette.foreground, 0.7);
       cairo_move_to (d->cr, x + d->em * 0.4, y + d->em * 0.15);
       pango_cairo_show_layout (d->cr, layout);
