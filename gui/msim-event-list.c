@@ -21,6 +21,9 @@ struct _MsimEventList
   GListStore *store;
   GtkSingleSelection *selection;
   gboolean selecting;   /* set while the program, not the user, selects */
+  guint scroll_tick;
+  guint scroll_position;
+  gboolean scroll_ready;
 };
 
 G_DEFINE_FINAL_TYPE (MsimEventList, msim_event_list, GTK_TYPE_WIDGET)
@@ -96,6 +99,9 @@ msim_event_list_dispose (GObject *object)
 {
   MsimEventList *self = MSIM_EVENT_LIST (object);
 
+  if (self->scroll_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_tick);
+  self->scroll_tick = 0;
   gtk_widget_dispose_template (GTK_WIDGET (self), MSIM_TYPE_EVENT_LIST);
   g_clear_object (&self->selection);
   G_OBJECT_CLASS (msim_event_list_parent_class)->dispose (object);
@@ -144,15 +150,36 @@ msim_event_list_set_run (MsimEventList *self, MsimRun *run)
   self->selecting = FALSE;
 }
 
-static void
-scroll_to (MsimEventList *self, guint position)
+static gboolean
+scroll_on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
+  MsimEventList *self = MSIM_EVENT_LIST (widget);
+
+  /* Tick callbacks run before layout: wait for a frame after the first
+   * allocation, or the list does not know where its rows are yet. */
+  if (!self->scroll_ready)
+    {
+      self->scroll_ready = gtk_widget_get_mapped (widget) && gtk_widget_get_height (widget) > 0;
+      return G_SOURCE_CONTINUE;
+    }
   /* GTK 4.12 has gtk_column_view_scroll_to(); before it, the list view
    * inside the column view offers the same as its list.scroll-to-item. */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     if (GTK_IS_LIST_VIEW (child))
-      gtk_widget_activate_action (child, "list.scroll-to-item", "u", position);
+      gtk_widget_activate_action (child, "list.scroll-to-item", "u", self->scroll_position);
+  self->scroll_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+scroll_to (MsimEventList *self, guint position)
+{
+  /* On the next frame, once the list has its size: a window opened at a
+   * given time scrolls too, and a burst of steps scrolls once. */
+  self->scroll_position = position;
+  if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_on_tick, NULL, NULL);
 }
 
 void
