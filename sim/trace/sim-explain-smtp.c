@@ -16,6 +16,8 @@ const SimExplanation sim_explain_smtp[] = {
   { "smtp.reply.530", "RFC 4954 6", "530: the submission service only accepts mail from authenticated users, so the client must AUTH first." },
   { "smtp.cmd.mail", "RFC 5321 4.1.1.2", "MAIL FROM starts a transaction and gives the reverse-path: where to report problems (the envelope sender)." },
   { "smtp.reply.mail", "RFC 5321 4.1.1.2", "250: the server accepts the envelope sender and waits for recipients." },
+  { "smtp.reply.mail.rejected", "RFC 5321 4.2.2", "The server refuses this envelope sender for good (a policy such as SPF said no); the whole transaction is over before it began." },
+  { "smtp.reply.mail.temporary", "RFC 5321 4.2.1", "The server cannot take mail from this sender just now (a lookup failed or a limit was reached); the client should try again later." },
   { "smtp.cmd.rcpt", "RFC 5321 4.1.1.3", "RCPT TO names one recipient (a forward-path); a message to several people sends one RCPT each." },
   { "smtp.reply.rcpt", "RFC 5321 4.1.1.3", "250: the server accepts responsibility for trying this recipient." },
   { "smtp.reply.550", "RFC 5321 4.2.2", "550: permanent failure for this recipient, typically no such mailbox here; the sender will get a bounce." },

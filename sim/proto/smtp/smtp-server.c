@@ -37,6 +37,8 @@ struct _SmtpServer
   char *auth_login_user;
 
   SmtpEnvelope envelope;
+  SmtpVerb pending;         /* MAIL or RCPT waiting for smtp_server_resume(); UNKNOWN when none */
+  char *pending_path;
   guint rejected_recipients;
   GString *content;
   gboolean content_line_too_long;
@@ -59,6 +61,7 @@ smtp_server_new (SmtpService service, const char *hostname, SimTransport *transp
   self->input = g_byte_array_new ();
   self->envelope.recipients = g_ptr_array_new_with_free_func (g_free);
   self->content = g_string_new (NULL);
+  self->pending = SMTP_VERB_UNKNOWN;
   return self;
 }
 
@@ -73,6 +76,7 @@ smtp_server_free (SmtpServer *self)
   g_free (self->auth_user);
   g_free (self->auth_login_user);
   g_free (self->envelope.reverse_path);
+  g_free (self->pending_path);
   g_ptr_array_unref (self->envelope.recipients);
   g_string_free (self->content, TRUE);
   g_free (self);
@@ -196,6 +200,8 @@ smtp_server_connection_lost (SmtpServer *self)
   /* RFC 5321 6.1: a transaction without its final dot acknowledged is
    * abandoned, nothing is delivered. */
   reset_transaction (self);
+  self->pending = SMTP_VERB_UNKNOWN;
+  g_clear_pointer (&self->pending_path, g_free);
   self->state = STATE_CLOSED;
 }
 
@@ -289,6 +295,45 @@ parameters_known (const char *parameters)
   return TRUE;
 }
 
+/* The answer to MAIL, now or after smtp_server_resume(). */
+static void
+finish_mail (SmtpServer *self, const char *reverse_path, const SmtpReply *answer)
+{
+  if (answer->code / 100 != 2)
+    {
+      reply (self, answer->code, answer->enhanced, answer->text,
+             answer->code / 100 == 4 ? "smtp.reply.mail.temporary" : "smtp.reply.mail.rejected");
+      return;
+    }
+  self->envelope.reverse_path = g_strdup (reverse_path);
+  self->state = STATE_MAIL;
+  reply (self, answer->code, answer->enhanced != NULL ? answer->enhanced : "2.1.0",
+         answer->text != NULL ? answer->text : "Ok", "smtp.reply.mail");
+}
+
+/* The answer to RCPT, now or after smtp_server_resume(). */
+static void
+finish_rcpt (SmtpServer *self, const char *forward_path, const SmtpReply *answer)
+{
+  if (answer->code / 100 == 2)
+    {
+      g_ptr_array_add (self->envelope.recipients, g_strdup (forward_path));
+      self->state = STATE_RCPT;
+      reply (self, answer->code, answer->enhanced != NULL ? answer->enhanced : "2.1.5",
+             answer->text != NULL ? answer->text : "Ok", "smtp.reply.rcpt");
+      return;
+    }
+  const char *key = "smtp.reply.rcpt.rejected";
+  if (answer->code == 550 || answer->code == 551)
+    key = "smtp.reply.550";
+  else if (answer->code == 554 || (answer->enhanced != NULL && g_str_equal (answer->enhanced, "5.7.1")))
+    key = "smtp.reply.relay-denied";
+  else if (answer->code / 100 == 4)
+    key = "smtp.reply.rcpt.temporary";
+  self->rejected_recipients++;
+  reply (self, answer->code, answer->enhanced, answer->text, key);
+}
+
 static void
 handle_mail (SmtpServer *self, const char *argument)
 {
@@ -335,9 +380,18 @@ handle_mail (SmtpServer *self, const char *argument)
       reply (self, 501, "5.5.4", "Bad SIZE parameter", "smtp.reply.501");
       return;
     }
-  self->envelope.reverse_path = g_steal_pointer (&address);
-  self->state = STATE_MAIL;
-  reply (self, 250, "2.1.0", "Ok", "smtp.reply.mail");
+  SmtpReply answer = { 250, NULL, NULL };
+  if (self->handler.check_sender != NULL)
+    self->handler.check_sender (self, address, &answer, self->user_data);
+  if (answer.code == SMTP_REPLY_PENDING)
+    {
+      self->pending = SMTP_VERB_MAIL;
+      self->pending_path = g_steal_pointer (&address);
+      return;
+    }
+  finish_mail (self, address, &answer);
+  g_free (answer.enhanced);
+  g_free (answer.text);
 }
 
 static void
@@ -366,25 +420,13 @@ handle_rcpt (SmtpServer *self, const char *argument)
     }
   answer.code = 250;
   self->handler.check_recipient (self, self->envelope.reverse_path, address, &answer, self->user_data);
-  if (answer.code / 100 == 2)
+  if (answer.code == SMTP_REPLY_PENDING)
     {
-      g_ptr_array_add (self->envelope.recipients, g_steal_pointer (&address));
-      self->state = STATE_RCPT;
-      reply (self, answer.code, answer.enhanced != NULL ? answer.enhanced : "2.1.5",
-             answer.text != NULL ? answer.text : "Ok", "smtp.reply.rcpt");
+      self->pending = SMTP_VERB_RCPT;
+      self->pending_path = g_steal_pointer (&address);
     }
   else
-    {
-      const char *key = "smtp.reply.rcpt.rejected";
-      if (answer.code == 550 || answer.code == 551)
-        key = "smtp.reply.550";
-      else if (answer.code == 554 || (answer.enhanced != NULL && g_str_equal (answer.enhanced, "5.7.1")))
-        key = "smtp.reply.relay-denied";
-      else if (answer.code / 100 == 4)
-        key = "smtp.reply.rcpt.temporary";
-      self->rejected_recipients++;
-      reply (self, answer.code, answer.enhanced, answer.text, key);
-    }
+    finish_rcpt (self, address, &answer);
   g_free (answer.enhanced);
   g_free (answer.text);
 }
@@ -721,6 +763,29 @@ handle_content_line (SmtpServer *self, const char *line, gsize len)
   g_string_append (self->content, "\r\n");
 }
 
+gboolean
+smtp_server_is_pending (const SmtpServer *self)
+{
+  return self->pending != SMTP_VERB_UNKNOWN;
+}
+
+void
+smtp_server_resume (SmtpServer *self, const SmtpReply *answer)
+{
+  SmtpVerb verb = self->pending;
+  g_autofree char *path = g_steal_pointer (&self->pending_path);
+
+  if (verb == SMTP_VERB_UNKNOWN || self->state == STATE_CLOSED)
+    return;
+  self->pending = SMTP_VERB_UNKNOWN;
+  if (verb == SMTP_VERB_MAIL)
+    finish_mail (self, path, answer);
+  else
+    finish_rcpt (self, path, answer);
+  /* The commands pipelined behind it are read now. */
+  smtp_server_feed (self, NULL, 0);
+}
+
 void
 smtp_server_feed (SmtpServer *self, const guint8 *data, gsize len)
 {
@@ -728,8 +793,9 @@ smtp_server_feed (SmtpServer *self, const guint8 *data, gsize len)
 
   if (self->state == STATE_CLOSED)
     return;
-  g_byte_array_append (self->input, data, (guint) len);
-  while (self->state != STATE_CLOSED)
+  if (len > 0)
+    g_byte_array_append (self->input, data, (guint) len);
+  while (self->state != STATE_CLOSED && self->pending == SMTP_VERB_UNKNOWN)
     {
       guint8 *buffer = self->input->data + start;
       gsize available = self->input->len - start;

@@ -31,9 +31,16 @@ typedef struct
   GPtrArray *recipients;  /* char*, accepted forward-paths in order */
 } SmtpEnvelope;
 
+/* A handler that must look something up before answering (DNS for SPF or
+ * a blocklist) sets reply->code to SMTP_REPLY_PENDING and later calls
+ * smtp_server_resume() with the real answer.  Meanwhile the server reads
+ * no further command: pipelined ones wait in its input buffer. */
+#define SMTP_REPLY_PENDING 0
+
 typedef struct
 {
-  /* RCPT TO: fill @reply with the answer (2xx accepts the recipient). */
+  /* RCPT TO: fill @reply with the answer (2xx accepts the recipient), or
+   * SMTP_REPLY_PENDING. */
   void (*check_recipient) (SmtpServer *server, const char *reverse_path,
                            const char *forward_path, SmtpReply *reply, gpointer user_data);
   /* AUTH: TRUE when the credentials are right. */
@@ -45,6 +52,10 @@ typedef struct
    * message has passed to the owner (RFC 5321 6.1). */
   void (*message) (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *content,
                    GPtrArray *replies, gpointer user_data);
+  /* MAIL FROM, optional (NULL accepts every sender): fill @reply as for
+   * check_recipient, or SMTP_REPLY_PENDING. */
+  void (*check_sender) (SmtpServer *server, const char *reverse_path, SmtpReply *reply,
+                        gpointer user_data);
 } SmtpServerHandler;
 
 SmtpServer *smtp_server_new (SmtpService service, const char *hostname, SimTransport *transport,
@@ -58,6 +69,13 @@ void smtp_server_set_size_limit (SmtpServer *self, gsize limit);
 void smtp_server_set_starttls (SmtpServer *self, gboolean offer);
 /* Whether the session runs under (simulated) TLS. */
 gboolean smtp_server_get_tls (const SmtpServer *self);
+
+/* Completes the MAIL or RCPT a handler left pending with @answer, then
+ * reads the commands that arrived meanwhile.  Must not be called from the
+ * handler itself. */
+void smtp_server_resume (SmtpServer *self, const SmtpReply *answer);
+/* Whether a MAIL or RCPT waits for smtp_server_resume(). */
+gboolean smtp_server_is_pending (const SmtpServer *self);
 
 /* Sends the 220 greeting. */
 void smtp_server_start (SmtpServer *self);
