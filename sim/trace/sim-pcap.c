@@ -755,7 +755,9 @@ sim_pcap_attach (SimTrace *trace, const char *path, GError **error)
   dumper = pcap_dump_open (pcap, path);
   if (dumper == NULL)
     {
-      g_set_error (error, SIM_PCAP_ERROR, SIM_PCAP_ERROR_OPEN, "cannot write the capture file %s: %s", path,
+      /* libpcap's message names the file and the reason. */
+      g_set_error (error, SIM_PCAP_ERROR, SIM_PCAP_ERROR_OPEN,
+                   "cannot write the capture file: %s; check that its folder exists and can be written",
                    pcap_geterr (pcap));
       pcap_close (pcap);
       return FALSE;
