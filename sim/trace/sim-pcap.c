@@ -27,9 +27,11 @@ enum
   IP_PROTOCOL_TCP = 6,
   IP_PROTOCOL_UDP = 17,
   TCP_HEADER_LENGTH = 20,
+  TCP_CHECKSUM_OFFSET = 16,
   TCP_SYN_OPTIONS_LENGTH = 8,   /* MSS (4), NOP (1), window scale (3) */
   TCP_MAX_WINDOW = 65535,
   UDP_HEADER_LENGTH = 8,
+  UDP_CHECKSUM_OFFSET = 6,
   UDP_MAX_PAYLOAD = 65535 - IPV4_HEADER_LENGTH - UDP_HEADER_LENGTH,
 };
 
@@ -380,7 +382,7 @@ tcp_send (SimPcap *self, PcapConnection *connection, PcapEndpoint *from, SimTime
   if (seen)
     pending_add (self, captured,
                  ipv4_packet_new (from->address, to->address, IP_PROTOCOL_TCP, ttl, from->ip_id,
-                                  segment, header + length, 16));
+                                  segment, header + length, TCP_CHECKSUM_OFFSET));
   from->ip_id++;
   from->send_next += consumed;
   if ((flags & TCP_FIN) != 0)
@@ -644,7 +646,7 @@ on_datagram (SimPcap *self, const SimEvent *event)
   pending_add (self, from_initiator ? event->time : event->arrival,
                ipv4_packet_new (event->from_address, event->to_address, IP_PROTOCOL_UDP,
                                 (guint8) (SIM_PCAP_TTL - hops), flow->ip_id[from_initiator ? 0 : 1]++,
-                                datagram, UDP_HEADER_LENGTH + length, 6));
+                                datagram, UDP_HEADER_LENGTH + length, UDP_CHECKSUM_OFFSET));
 }
 
 /* ---- the sink ---- */
