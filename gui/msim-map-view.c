@@ -430,7 +430,8 @@ draw_links (Drawing *d)
 
       g_autofree char *latency = sim_time_to_string (sim_link_get_latency (link));
       g_autofree char *label = up ? g_strdup (latency) : g_strdup_printf ("\u2715 DOWN  %s", latency);
-      draw_label (d, label, middle.x, middle.y, 0.8, !up, up ? &d->palette.foreground : &d->palette.failure,
+      /* A down link's label sits above the line so its dashes show. */
+      draw_label (d, label, middle.x, up ? middle.y : middle.y - d->em * 0.9, 0.8, !up, up ? &d->palette.foreground : &d->palette.failure,
                   up ? NULL : &d->palette.failure);
     }
 }
