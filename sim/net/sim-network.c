@@ -1095,12 +1095,18 @@ sim_node_set_up (SimNode *node, gboolean up)
    * reset after one path latency). */
   while (node->streams->len > 0)
     {
-      SimStream *stream = g_ptr_array_index (node->streams, node->streams->len - 1);
+      SimStream *stream = sim_stream_ref (g_ptr_array_index (node->streams, node->streams->len - 1));
       SimStream *peer = stream->peer;
+      SimStreamCallbacks callbacks = stream->callbacks;
       if (peer != NULL && !peer->finished)
         schedule_failure (peer, now + stream->connection->latency, SIM_STREAM_RESET);
-      stream->callbacks.failed = NULL;
       stream_finish (stream);
+      /* The node's own programs lose the connection too: their session
+       * objects must let go of the stream (a restarted MTA keeps its queue,
+       * not its connections). */
+      if (callbacks.failed != NULL)
+        callbacks.failed (stream, SIM_STREAM_RESET, stream->user_data);
+      sim_stream_unref (stream);
     }
 }
 

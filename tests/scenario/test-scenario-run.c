@@ -223,6 +223,29 @@ test_failed_expectation_explains_itself (void **state)
   assert_non_null (strstr (json, "found 0 matching"));
 }
 
+static void
+test_store_crash_during_imap_session_ends_it_cleanly (void **state)
+{
+  g_autofree char *path = scenario_path ("first-email.mailsim");
+  g_autofree char *text = NULL;
+  ScenarioVerdict verdict;
+
+  assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  /* The phone's IMAP session starts at 60s; the store dies in the middle
+   * of it.  Its sessions must let go of their streams (no use after free,
+   * checked under AddressSanitizer) and the phone learns of the reset. */
+  g_autoptr (GString) changed = g_string_new (text);
+  g_string_replace (changed, "  at 1m fetch bob@example.org\n",
+                    "  at 1m fetch bob@example.org\n  at 60.2s node-down mail.example.org\n", 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Scenario) scenario = scenario_load_from_text ("crash.mailsim", changed->str, changed->len, &error);
+  assert_non_null (scenario);
+  g_autofree char *json = run_to_json (scenario, 1, &verdict, NULL);
+  assert_non_null (strstr (json, "mail.example.org goes down"));
+  assert_non_null (strstr (json, "checking mail failed: connection reset"));
+  assert_true (verdict.failed >= 1);   /* bob's phone never got the message */
+}
+
 /* ---- errors ---- */
 
 typedef struct
@@ -309,6 +332,7 @@ main (void)
     cmocka_unit_test (test_nxdomain_bounces_at_once),
     cmocka_unit_test (test_exchanger_down_defers_then_bounces_after_lifetime),
     cmocka_unit_test (test_failed_expectation_explains_itself),
+    cmocka_unit_test (test_store_crash_during_imap_session_ends_it_cleanly),
     cmocka_unit_test (test_errors_name_position_expectation_and_fix),
     cmocka_unit_test (test_zone_record_error_points_into_the_record),
     cmocka_unit_test (test_missing_file_is_an_io_error),
