@@ -60,8 +60,10 @@ GPtrArray *sim_network_get_nodes (SimNetwork *self);
 const char *sim_node_get_name (const SimNode *node);
 guint32 sim_node_get_address (const SimNode *node);
 gboolean sim_node_is_up (const SimNode *node);
-/* A node going down resets every connection it has and stops answering;
- * its listeners stay registered and answer again once it is up. */
+/* A node going down resets every connection it has and stops answering:
+ * its own stream owners get failed(RESET) at once, its peers one path
+ * latency later.  Its listeners stay registered and answer again once it
+ * is up. */
 void sim_node_set_up (SimNode *node, gboolean up);
 SimNetwork *sim_node_get_network (SimNode *node);
 guint16 sim_node_allocate_port (SimNode *node);

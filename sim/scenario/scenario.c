@@ -756,7 +756,8 @@ run_action (gpointer data)
     }
 }
 
-/* "base64 TEXT", "line TEXT" (CRLF added) or "text TEXT" (as written). */
+/* "base64 TEXT", "line TEXT" (CRLF added) or "text TEXT" (each \n sent
+ * as CRLF). */
 static GBytes *
 parse_payload (BuildContext *context, const ScenarioStatement *statement, guint index)
 {
@@ -775,7 +776,17 @@ parse_payload (BuildContext *context, const ScenarioStatement *statement, guint 
   if (g_str_equal (form->text, "line"))
     return g_bytes_new_take (g_strconcat (value->text, "\r\n", NULL), strlen (value->text) + 2);
   if (g_str_equal (form->text, "text"))
-    return g_bytes_new (value->text, strlen (value->text));
+    {
+      /* Protocol lines end in CRLF: each \n of the text becomes one. */
+      GString *crlf = g_string_new (NULL);
+      for (const char *c = value->text; *c != '\0'; c++)
+        {
+          if (*c == '\n' && (c == value->text || c[-1] != '\r'))
+            g_string_append_c (crlf, '\r');
+          g_string_append_c (crlf, *c);
+        }
+      return g_string_free_to_bytes (crlf);
+    }
   if (g_str_equal (form->text, "base64"))
     {
       gsize length = 0;
