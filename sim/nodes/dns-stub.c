@@ -175,3 +175,14 @@ dns_stub_lookup (DnsStub *self, const char *name, guint16 type, DnsStubCallback 
   sim_node_bind_datagram (self->node, query->port, "dns", receive_response, query);
   send_query (query);
 }
+
+void
+dns_stub_cancel (DnsStub *self, gpointer user_data)
+{
+  for (guint i = self->pending->len; i > 0; i--)
+    {
+      DnsStubQuery *query = g_ptr_array_index (self->pending, i - 1);
+      if (query->user_data == user_data)
+        g_ptr_array_remove_index (self->pending, i - 1);
+    }
+}

@@ -38,5 +38,8 @@ void dns_stub_free (DnsStub *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DnsStub, dns_stub_free)
 
 void dns_stub_lookup (DnsStub *self, const char *name, guint16 type, DnsStubCallback callback, gpointer user_data);
+/* Forgets every pending lookup made with @user_data: its callback will not
+ * run (the asker is going away). */
+void dns_stub_cancel (DnsStub *self, gpointer user_data);
 
 G_END_DECLS

@@ -5,7 +5,9 @@
 
 #include "nodes/dns-stub.h"
 #include "nodes/mail-store.h"
+#include "nodes/mta-policy.h"
 #include "nodes/sim-world.h"
+#include "nodes/spf.h"
 #include "proto/message/mail-message.h"
 #include "proto/smtp/smtp-client.h"
 #include "proto/smtp/smtp-server.h"
@@ -40,6 +42,7 @@ typedef struct
   guint attempts;
   gboolean in_progress;
   gboolean due;            /* a retry fell due while the host was down */
+  gboolean warned;         /* a delay warning went to the sender */
   SimEventId retry_timer;
 } QueueEntry;
 
@@ -66,6 +69,17 @@ struct _Mta
   GPtrArray *sessions;     /* ServerSession* */
   GPtrArray *attempts;     /* DeliveryAttempt* still alive */
   GPtrArray *jobs;         /* DeliveryJob* still alive */
+
+  /* Policies for mail arriving on port 25 (mta-policy.h, spf.h). */
+  gsize size_limit;        /* 0: the SMTP default */
+  SimTime warn_after;      /* 0: no delay warnings */
+  MtaGreylist *greylist;
+  MtaRateLimit *rate_limit;
+  char *dnsbl_zone;
+  gboolean spam_scoring;
+  guint spam_threshold;
+  gboolean spf_check;
+  gboolean spf_reject_fail;
 };
 
 /* ---- queue ---- */
@@ -147,8 +161,11 @@ find_local_domain (Mta *self, const char *domain)
 
 /* ---- bounces ---- */
 
+/* A delivery status notification (RFC 3464) for @recipients: a bounce
+ * (Action: failed) or, with @delayed, a warning that they are still being
+ * retried (Action: delayed, RFC 3464 2.3.3). */
 static void
-send_bounce (Mta *self, QueueEntry *entry, GPtrArray *failed)
+send_dsn (Mta *self, QueueEntry *entry, GPtrArray *failed, gboolean delayed)
 {
   SimTime now = sim_world_now (self->world);
   g_autofree char *date = sim_time_to_rfc5322 (now);
@@ -162,7 +179,8 @@ send_bounce (Mta *self, QueueEntry *entry, GPtrArray *failed)
    * machine-readable delivery-status part, and the original headers. */
   g_string_append_printf (text, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", self->hostname);
   g_string_append_printf (text, "To: <%s>\r\n", entry->reverse_path);
-  g_string_append (text, "Subject: Undelivered Mail Returned to Sender\r\n");
+  g_string_append_printf (text, "Subject: %s\r\n",
+                          delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender");
   g_string_append_printf (text, "Date: %s\r\n", date);
   g_string_append_printf (text, "Message-ID: <%s.dsn@%s>\r\n", id, self->hostname);
   g_string_append (text, "Auto-Submitted: auto-replied\r\n");
@@ -171,8 +189,19 @@ send_bounce (Mta *self, QueueEntry *entry, GPtrArray *failed)
   g_string_append (text, "\r\n");
   g_string_append_printf (text, "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", boundary);
   g_string_append_printf (text, "This is the mail system at host %s.\r\n\r\n", self->hostname);
-  g_string_append (text, "I'm sorry to have to inform you that your message could not\r\n");
-  g_string_append (text, "be delivered to one or more recipients.\r\n\r\n");
+  if (delayed)
+    {
+      g_autofree char *lifetime = sim_time_to_string (self->queue_lifetime);
+      g_autofree char *waited = sim_time_to_string (now - entry->arrived);
+      g_string_append_printf (text, "Your message could not be delivered for %s.\r\n", waited);
+      g_string_append_printf (text, "It will be retried until it is %s old.\r\n", lifetime);
+      g_string_append (text, "This is only a warning: you do not need to send it again.\r\n\r\n");
+    }
+  else
+    {
+      g_string_append (text, "I'm sorry to have to inform you that your message could not\r\n");
+      g_string_append (text, "be delivered to one or more recipients.\r\n\r\n");
+    }
   for (guint i = 0; i < failed->len; i++)
     {
       QueueRecipient *recipient = g_ptr_array_index (failed, i);
@@ -184,8 +213,9 @@ send_bounce (Mta *self, QueueEntry *entry, GPtrArray *failed)
   for (guint i = 0; i < failed->len; i++)
     {
       QueueRecipient *recipient = g_ptr_array_index (failed, i);
-      g_string_append_printf (text, "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\n",
-                              recipient->address, recipient->status != NULL ? recipient->status : "5.0.0");
+      g_string_append_printf (text, "\r\nFinal-Recipient: rfc822; %s\r\nAction: %s\r\nStatus: %s\r\n",
+                              recipient->address, delayed ? "delayed" : "failed",
+                              recipient->status != NULL ? recipient->status : (delayed ? "4.0.0" : "5.0.0"));
       if (recipient->last_reply != NULL)
         g_string_append_printf (text, "Diagnostic-Code: smtp; %s\r\n", recipient->last_reply);
     }
@@ -197,8 +227,13 @@ send_bounce (Mta *self, QueueEntry *entry, GPtrArray *failed)
   g_autoptr (GBytes) content = g_string_free_to_bytes (text);
   g_autoptr (GPtrArray) recipients = g_ptr_array_new ();
   g_ptr_array_add (recipients, entry->reverse_path);
-  sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.dsn", "dsn", id,
-                 "bounce report %s for message %s sent back to <%s>", id, entry->id, entry->reverse_path);
+  if (delayed)
+    sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.delayed", "dsn-delayed", id,
+                   "delay warning %s for message %s sent to <%s>: still undelivered, still being retried", id,
+                   entry->id, entry->reverse_path);
+  else
+    sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.dsn", "dsn", id,
+                   "bounce report %s for message %s sent back to <%s>", id, entry->id, entry->reverse_path);
   sim_world_count_dsn (self->world, 1);
   /* RFC 5321 4.5.5: a bounce is sent with the null reverse-path, so a
    * bounce that fails in turn is dropped, never bounced again. */
@@ -368,6 +403,8 @@ client_done (SmtpClient *client, const SmtpClientResult *result, gpointer user_d
   else
     {
       gboolean any_temporary_before_rcpt = FALSE;
+      g_autofree char *temporary_text = NULL;
+      g_autofree char *temporary_status = NULL;
       for (guint i = 0; i < job->recipients->len; i++)
         {
           QueueRecipient *recipient = g_ptr_array_index (job->recipients, i);
@@ -392,15 +429,19 @@ client_done (SmtpClient *client, const SmtpClientResult *result, gpointer user_d
               recipient->last_reply = g_strdup (text);
               g_free (recipient->status);
               recipient->status = g_strdup (reply->enhanced != NULL ? reply->enhanced : "4.0.0");
-              if (!result->dot_sent && result->data_reply == NULL)
-                any_temporary_before_rcpt = TRUE;
+              if (!result->dot_sent && result->data_reply == NULL && !any_temporary_before_rcpt)
+                {
+                  any_temporary_before_rcpt = TRUE;
+                  temporary_text = g_strdup (text);
+                  temporary_status = g_strdup (recipient->status);
+                }
             }
         }
       /* A 4xx greeting or MAIL refusal concerns this exchanger only: RFC
        * 5321 5.1 says to try the next one. */
       if (any_temporary_before_rcpt && result->outcome == SMTP_OUTCOME_REJECTED)
         {
-          job_set_error (job, "temporary failure at the next hop", "4.0.0");
+          job_set_error (job, temporary_text, temporary_status);
           try_next = TRUE;
         }
     }
@@ -765,6 +806,19 @@ entry_attempt_finished (QueueEntry *entry)
   else if (pending > 0)
     {
       g_autofree char *when = sim_time_to_string (self->retry_interval);
+      if (self->warn_after > 0 && !entry->warned && now - entry->arrived >= self->warn_after
+          && entry->reverse_path[0] != '\0')
+        {
+          g_autoptr (GPtrArray) waiting = g_ptr_array_new ();
+          for (guint i = 0; i < entry->recipients->len; i++)
+            {
+              QueueRecipient *recipient = g_ptr_array_index (entry->recipients, i);
+              if (recipient->state == RECIPIENT_PENDING)
+                g_ptr_array_add (waiting, recipient);
+            }
+          entry->warned = TRUE;
+          send_dsn (self, entry, waiting, TRUE);
+        }
       for (guint i = 0; i < entry->recipients->len; i++)
         {
           QueueRecipient *recipient = g_ptr_array_index (entry->recipients, i);
@@ -785,7 +839,7 @@ entry_attempt_finished (QueueEntry *entry)
         g_ptr_array_add (failed, recipient);
     }
   if (failed->len > 0 && entry->reverse_path[0] != '\0')
-    send_bounce (self, entry, failed);
+    send_dsn (self, entry, failed, FALSE);
   else if (failed->len > 0)
     sim_node_emit (self->node, SIM_EVENT_NOTE, "", "mail", "mail.dsn", "dsn-dropped", entry->id,
                    "message %s had the null reverse-path <>: a failed bounce is dropped, never bounced again",
@@ -803,14 +857,34 @@ typedef struct
   SimEventId idle_timer;
   guint32 client_address;
   char *client_name;
+
+  /* RFC 5782: the client's standing on the blocklist, asked at connect. */
+  enum { DNSBL_UNCHECKED, DNSBL_PENDING, DNSBL_CLEAN, DNSBL_LISTED } dnsbl;
+  char *dnsbl_reason;
+  char *waiting_reverse_path;   /* a RCPT waiting for the blocklist's answer */
+  char *waiting_forward_path;
+  /* RFC 7208: the SPF check of the current MAIL FROM. */
+  SpfCheck *spf;
+  gboolean spf_done;
+  SpfResult spf_result;
+  char *spf_reason;
+  char *spf_identity;           /* the address checked ("postmaster@HELO" for <>) */
 } ServerSession;
 
 static void
 session_free (ServerSession *session)
 {
   sim_scheduler_cancel (sim_world_get_scheduler (session->mta->world), &session->idle_timer);
+  if (session->mta->stub != NULL)
+    dns_stub_cancel (session->mta->stub, session);
+  spf_check_free (session->spf);
   smtp_server_free (session->server);
   g_free (session->client_name);
+  g_free (session->dnsbl_reason);
+  g_free (session->waiting_reverse_path);
+  g_free (session->waiting_forward_path);
+  g_free (session->spf_reason);
+  g_free (session->spf_identity);
   g_free (session);
 }
 
@@ -840,6 +914,83 @@ session_touch (ServerSession *session)
 }
 
 static void
+set_reply (SmtpReply *reply, guint code, const char *enhanced, char *text /* transfer full */)
+{
+  reply->code = code;
+  g_free (reply->enhanced);
+  reply->enhanced = g_strdup (enhanced);
+  g_free (reply->text);
+  reply->text = text;
+}
+
+static gboolean
+policies_apply (ServerSession *session)
+{
+  /* Policies guard the door strangers use, port 25; users who
+   * authenticated on 587 are trusted. */
+  return smtp_server_get_service (session->server) == SMTP_SERVICE_RELAY;
+}
+
+/* The policy checks of a recipient the MTA would otherwise take, once the
+ * blocklist has answered: blocklist, rate limit, greylisting. */
+static void
+check_recipient_policies (ServerSession *session, const char *reverse_path, const char *forward_path,
+                          SmtpReply *reply)
+{
+  Mta *self = session->mta;
+  SimTime now = sim_world_now (self->world);
+  char client[16];
+
+  sim_address_to_string (session->client_address, client);
+  if (session->dnsbl == DNSBL_LISTED)
+    {
+      /* RFC 5782 2.1, in Postfix's words. */
+      set_reply (reply, 554, "5.7.1",
+                 g_strdup_printf ("Service unavailable; Client host [%s] blocked using %s; %s", client,
+                                  self->dnsbl_zone, session->dnsbl_reason));
+      sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.dnsbl", "refused", NULL,
+                     "%s is on the blocklist %s: mail from it to <%s> is refused", client, self->dnsbl_zone,
+                     forward_path);
+      return;
+    }
+  if (self->rate_limit != NULL && !mta_rate_limit_allows (self->rate_limit, client, now))
+    {
+      g_autofree char *window = sim_time_to_string (mta_rate_limit_get_window (self->rate_limit));
+      set_reply (reply, 450, "4.7.1",
+                 g_strdup_printf ("<%s>: Error: too many recipients from [%s]: at most %u per %s, try again later",
+                                  forward_path, client, mta_rate_limit_get_limit (self->rate_limit), window));
+      sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.rate-limit", "throttled", NULL,
+                     "rate limit: %s already sent %u recipients in the last %s; <%s> must wait", client,
+                     mta_rate_limit_get_limit (self->rate_limit), window, forward_path);
+      return;
+    }
+  if (self->greylist != NULL)
+    {
+      SimTime remaining = 0;
+      MtaGreylistVerdict verdict = mta_greylist_check (self->greylist, session->client_address, reverse_path,
+                                                       forward_path, now, &remaining);
+      g_autofree char *wait = sim_time_to_string (remaining);
+      if (verdict != MTA_GREYLIST_PASS)
+        {
+          set_reply (reply, 450, "4.7.1",
+                     g_strdup_printf ("<%s>: Recipient address rejected: Greylisted for %s, see RFC 6647", forward_path,
+                                      wait));
+          sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.greylist", "greylisted", NULL,
+                         verdict == MTA_GREYLIST_NEW
+                           ? "greylisting: (%s, <%s>, <%s>) is new: deferred; a real MTA retries, and after %s it passes"
+                           : "greylisting: (%s, <%s>, <%s>) retried too early: deferred again, %s still to wait",
+                         client, reverse_path, forward_path, wait);
+          return;
+        }
+      sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.greylist", "passed", NULL,
+                     "greylisting: (%s, <%s>, <%s>) was seen before and waited: accepted", client, reverse_path,
+                     forward_path);
+    }
+  if (self->rate_limit != NULL)
+    mta_rate_limit_record (self->rate_limit, client, now);
+}
+
+static void
 check_recipient (SmtpServer *server, const char *reverse_path, const char *forward_path,
                  SmtpReply *reply, gpointer user_data)
 {
@@ -859,7 +1010,19 @@ check_recipient (SmtpServer *server, const char *reverse_path, const char *forwa
           reply->enhanced = g_strdup ("5.1.1");
           reply->text = g_strdup_printf ("<%s>: Recipient address rejected: User unknown in local recipient table",
                                          forward_path);
+          return;
         }
+      if (!policies_apply (session))
+        return;
+      if (session->dnsbl == DNSBL_PENDING)
+        {
+          /* The blocklist has not answered yet: this RCPT waits for it. */
+          session->waiting_reverse_path = g_strdup (reverse_path);
+          session->waiting_forward_path = g_strdup (forward_path);
+          reply->code = SMTP_REPLY_PENDING;
+          return;
+        }
+      check_recipient_policies (session, reverse_path, forward_path, reply);
       return;
     }
   if (smtp_server_get_auth_user (server) != NULL)
@@ -869,6 +1032,74 @@ check_recipient (SmtpServer *server, const char *reverse_path, const char *forwa
   reply->code = 554;
   reply->enhanced = g_strdup ("5.7.1");
   reply->text = g_strdup_printf ("<%s>: Relay access denied", forward_path);
+}
+
+static void session_release (ServerSession *session);
+
+/* Resumes the server after an asynchronous check; the session may end. */
+static void
+session_resume (ServerSession *session, const SmtpReply *reply)
+{
+  smtp_server_resume (session->server, reply);
+  if (smtp_server_is_finished (session->server))
+    session_release (session);
+}
+
+static void
+spf_done (SpfResult result, const char *reason, gpointer user_data)
+{
+  ServerSession *session = user_data;
+  Mta *self = session->mta;
+  g_autofree char *key = NULL;
+  SmtpReply reply = { 250, NULL, NULL };
+  const char *domain = smtp_address_domain (session->spf_identity);
+
+  g_clear_pointer (&session->spf, spf_check_free);
+  session->spf_done = TRUE;
+  session->spf_result = result;
+  g_free (session->spf_reason);
+  session->spf_reason = g_strdup (reason);
+  key = g_strdup_printf ("mail.spf.%s", result == SPF_RESULT_TEMPERROR || result == SPF_RESULT_PERMERROR
+                                          ? "error" : spf_result_to_string (result));
+  sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", key, spf_result_to_string (result), NULL,
+                 "SPF %s for %s: %s", spf_result_to_string (result), domain, reason);
+  if (result == SPF_RESULT_FAIL && self->spf_reject_fail)
+    {
+      char client[16];
+      /* RFC 7208 8.4: a rejected fail gets 550 5.7.23. */
+      set_reply (&reply, 550, "5.7.23",
+                 g_strdup_printf ("SPF: %s is not allowed to send mail from %s",
+                                  sim_address_to_string (session->client_address, client), domain));
+    }
+  session_resume (session, &reply);
+  g_free (reply.enhanced);
+  g_free (reply.text);
+}
+
+static void
+check_sender (SmtpServer *server, const char *reverse_path, SmtpReply *reply, gpointer user_data)
+{
+  ServerSession *session = user_data;
+  Mta *self = session->mta;
+  const char *helo = smtp_server_get_helo (server);
+
+  session->spf_done = FALSE;
+  g_clear_pointer (&session->spf_reason, g_free);
+  g_clear_pointer (&session->spf_identity, g_free);
+  if (!self->spf_check || self->stub == NULL || !policies_apply (session))
+    return;
+  /* RFC 7208 2.4: for the null reverse-path, the HELO name is checked. */
+  session->spf_identity = reverse_path[0] != '\0' ? g_strdup (reverse_path)
+                                                   : g_strdup_printf ("postmaster@%s", helo != NULL ? helo : "unknown");
+  const char *domain = smtp_address_domain (session->spf_identity);
+  if (domain == NULL)
+    return;
+  char client[16];
+  sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.spf.check", "spf", NULL,
+                 "SPF: may %s send mail from %s? reading %s's TXT record", 
+                 sim_address_to_string (session->client_address, client), domain, domain);
+  session->spf = spf_check_new (self->stub, session->client_address, domain, spf_done, session);
+  reply->code = SMTP_REPLY_PENDING;
 }
 
 static gboolean
@@ -928,6 +1159,52 @@ accept_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *conten
   GBytes *stamped = mail_message_prepend_header (message, "Received", received);
   g_bytes_unref (message);
   message = stamped;
+  if (session->spf_done)
+    {
+      /* RFC 7208 9.1: the result travels with the message, above the
+       * receiver's own Received field. */
+      g_autofree char *spf = g_strdup_printf ("%s (%s: %s) client-ip=%s; envelope-from=\"%s\"; helo=%s;\r\n\treceiver=%s; identity=mailfrom",
+                                              spf_result_to_string (session->spf_result), self->hostname,
+                                              session->spf_reason, address, envelope->reverse_path,
+                                              smtp_server_get_helo (server), self->hostname);
+      stamped = mail_message_prepend_header (message, "Received-SPF", spf);
+      g_bytes_unref (message);
+      message = stamped;
+    }
+  if (self->spam_scoring && policies_apply (session))
+    {
+      g_autofree char *tests = NULL;
+      guint score = mta_spam_score (message, &tests);
+      if (session->spf_done && (session->spf_result == SPF_RESULT_FAIL || session->spf_result == SPF_RESULT_SOFTFAIL))
+        {
+          gboolean fail = session->spf_result == SPF_RESULT_FAIL;
+          g_autofree char *more = g_strdup_printf ("%s%s", g_str_equal (tests, "none") ? "" : " ",
+                                                   fail ? "SPF_FAIL" : "SPF_SOFTFAIL");
+          score += fail ? MTA_SPAM_POINTS_SPF_FAIL : MTA_SPAM_POINTS_SPF_SOFTFAIL;
+          if (g_str_equal (tests, "none"))
+            g_clear_pointer (&tests, g_free);
+          g_autofree char *joined = g_strconcat (tests != NULL ? tests : "", more, NULL);
+          g_free (tests);
+          tests = g_steal_pointer (&joined);
+        }
+      gboolean spam = score >= self->spam_threshold;
+      g_autofree char *status = g_strdup_printf ("%s, score=%u required=%u tests=%s", spam ? "Yes" : "No", score,
+                                                 self->spam_threshold, tests);
+      stamped = mail_message_prepend_header (message, "X-Spam-Status", status);
+      g_bytes_unref (message);
+      message = stamped;
+      if (spam)
+        {
+          stamped = mail_message_prepend_header (message, "X-Spam-Flag", "YES");
+          g_bytes_unref (message);
+          message = stamped;
+        }
+      sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", spam ? "mail.spam.junk" : "mail.spam.clean",
+                     spam ? "spam" : "ham", id, "content score of message %s: %u (%s), threshold %u: %s", id, score,
+                     tests, self->spam_threshold,
+                     spam ? "marked as spam (X-Spam-Flag: YES), the mail store will file it in Junk"
+                          : "not spam, it goes to the INBOX");
+    }
 
   enqueue (self, id, envelope->reverse_path, envelope->recipients, message);
   /* A message handed over by another MTA of the world was counted when it
@@ -945,7 +1222,7 @@ accept_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *conten
 }
 
 static const SmtpServerHandler server_handler = {
-  check_recipient, authenticate, accept_message,
+  check_recipient, authenticate, accept_message, check_sender,
 };
 
 static void
@@ -983,6 +1260,69 @@ static const SimStreamCallbacks session_callbacks = {
 };
 
 static void
+dnsbl_settled (ServerSession *session)
+{
+  g_autofree char *reverse_path = g_steal_pointer (&session->waiting_reverse_path);
+  g_autofree char *forward_path = g_steal_pointer (&session->waiting_forward_path);
+  SmtpReply reply = { 250, NULL, NULL };
+
+  if (forward_path == NULL)
+    return;
+  check_recipient_policies (session, reverse_path, forward_path, &reply);
+  session_resume (session, &reply);
+  g_free (reply.enhanced);
+  g_free (reply.text);
+}
+
+static void
+dnsbl_reason_found (DnsStubStatus status, const DnsMessage *response, gpointer user_data)
+{
+  ServerSession *session = user_data;
+  g_autoptr (GString) reason = g_string_new (NULL);
+
+  for (guint i = 0; status == DNS_STUB_ANSWER && i < response->answers->len && reason->len == 0; i++)
+    {
+      DnsRecord *answer = g_ptr_array_index (response->answers, i);
+      for (guint s = 0; answer->type == DNS_TYPE_TXT && s < answer->strings->len; s++)
+        g_string_append (reason, g_ptr_array_index (answer->strings, s));
+    }
+  session->dnsbl = DNSBL_LISTED;
+  session->dnsbl_reason = g_strdup (reason->len > 0 ? reason->str : "listed");
+  dnsbl_settled (session);
+}
+
+static void
+dnsbl_found (DnsStubStatus status, const DnsMessage *response, gpointer user_data)
+{
+  ServerSession *session = user_data;
+  Mta *self = session->mta;
+  char client[16];
+  g_autofree char *name = mta_dnsbl_query_name (session->client_address, self->dnsbl_zone);
+
+  sim_address_to_string (session->client_address, client);
+  for (guint i = 0; status == DNS_STUB_ANSWER && i < response->answers->len; i++)
+    {
+      DnsRecord *answer = g_ptr_array_index (response->answers, i);
+      /* RFC 5782 2.1: listed entries answer with an address in 127/8. */
+      if (answer->type == DNS_TYPE_A && (dns_record_get_ipv4 (answer) >> 24) == 127)
+        {
+          char code[16];
+          sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.dnsbl", "listed", NULL,
+                         "%s answers %s for %s: the client %s is listed; asking the TXT record for the reason",
+                         self->dnsbl_zone, sim_address_to_string (dns_record_get_ipv4 (answer), code), name, client);
+          dns_stub_lookup (self->stub, name, DNS_TYPE_TXT, dnsbl_reason_found, session);
+          return;
+        }
+    }
+  /* RFC 5782 5: no answer, or a failed lookup, counts as not listed. */
+  sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.dnsbl", "not-listed", NULL,
+                 "%s has no entry for %s (%s): the client is not listed", self->dnsbl_zone, client,
+                 dns_stub_status_to_string (status));
+  session->dnsbl = DNSBL_CLEAN;
+  dnsbl_settled (session);
+}
+
+static void
 accept_connection (Mta *self, SimStream *stream, SmtpService service)
 {
   ServerSession *session = g_new0 (ServerSession, 1);
@@ -996,9 +1336,22 @@ accept_connection (Mta *self, SimStream *stream, SmtpService service)
   session->client_name = g_strdup (peer != NULL ? sim_node_get_name (peer) : "unknown");
   session->server = smtp_server_new (service, self->hostname, sim_stream_get_transport (stream),
                                      &server_handler, session);
+  if (self->size_limit > 0)
+    smtp_server_set_size_limit (session->server, self->size_limit);
   g_ptr_array_add (self->sessions, session);
   sim_stream_set_handler (stream, &session_callbacks, session);
   session_touch (session);
+  if (self->dnsbl_zone != NULL && self->stub != NULL && service == SMTP_SERVICE_RELAY)
+    {
+      /* RFC 5782 2.1: asked at once, answered by the time RCPT comes. */
+      g_autofree char *name = mta_dnsbl_query_name (session->client_address, self->dnsbl_zone);
+      char client[16];
+      session->dnsbl = DNSBL_PENDING;
+      sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "mail", "mail.dnsbl", "lookup", NULL,
+                     "is %s on the blocklist %s? asking DNS for %s",
+                     sim_address_to_string (session->client_address, client), self->dnsbl_zone, name);
+      dns_stub_lookup (self->stub, name, DNS_TYPE_A, dnsbl_found, session);
+    }
   smtp_server_start (session->server);
 }
 
@@ -1052,6 +1405,9 @@ mta_free (Mta *self)
   g_array_unref (self->local_domains);
   g_hash_table_destroy (self->users);
   dns_stub_free (self->stub);
+  mta_greylist_free (self->greylist);
+  mta_rate_limit_free (self->rate_limit);
+  g_free (self->dnsbl_zone);
   g_free (self);
 }
 
@@ -1094,6 +1450,56 @@ mta_set_retry (Mta *self, SimTime interval, SimTime lifetime)
 {
   self->retry_interval = interval;
   self->queue_lifetime = lifetime;
+}
+
+void
+mta_set_size_limit (Mta *self, gsize limit)
+{
+  self->size_limit = limit;
+}
+
+void
+mta_set_warn_after (Mta *self, SimTime delay)
+{
+  self->warn_after = delay;
+}
+
+void
+mta_set_greylist (Mta *self, SimTime delay)
+{
+  g_clear_pointer (&self->greylist, mta_greylist_free);
+  self->greylist = mta_greylist_new (delay);
+}
+
+void
+mta_set_rate_limit (Mta *self, guint limit, SimTime window)
+{
+  g_clear_pointer (&self->rate_limit, mta_rate_limit_free);
+  self->rate_limit = mta_rate_limit_new (limit, window);
+}
+
+void
+mta_set_dnsbl (Mta *self, const char *zone)
+{
+  gsize length = strlen (zone);
+
+  /* Kept without the root's dot, as people write it in replies. */
+  g_free (self->dnsbl_zone);
+  self->dnsbl_zone = g_strndup (zone, length > 1 && zone[length - 1] == '.' ? length - 1 : length);
+}
+
+void
+mta_set_spam_threshold (Mta *self, guint threshold)
+{
+  self->spam_scoring = TRUE;
+  self->spam_threshold = threshold;
+}
+
+void
+mta_set_spf (Mta *self, gboolean check, gboolean reject_fail)
+{
+  self->spf_check = check;
+  self->spf_reject_fail = reject_fail;
 }
 
 void

@@ -41,6 +41,17 @@ void mta_add_local_domain (Mta *self, const char *domain, guint32 store_address)
 /* Relay everything else through @address instead of using MX records. */
 void mta_set_smarthost (Mta *self, guint32 address);
 void mta_set_retry (Mta *self, SimTime interval, SimTime lifetime);
+/* The largest message accepted (RFC 1870 SIZE); 0 keeps the default. */
+void mta_set_size_limit (Mta *self, gsize limit);
+/* Warn the sender (RFC 3464 Action: delayed) once mail waited @delay. */
+void mta_set_warn_after (Mta *self, SimTime delay);
+
+/* Policies for mail arriving on port 25 (mta-policy.h, spf.h). */
+void mta_set_greylist (Mta *self, SimTime delay);
+void mta_set_rate_limit (Mta *self, guint limit, SimTime window);
+void mta_set_dnsbl (Mta *self, const char *zone);
+void mta_set_spam_threshold (Mta *self, guint threshold);
+void mta_set_spf (Mta *self, gboolean check, gboolean reject_fail);
 
 /* The node crashed (after sim_node_set_up (node, FALSE)) or came back.
  * Sessions and delivery attempts in flight end (their recipients are

@@ -173,6 +173,10 @@ lmtp_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *content,
   g_autofree char *return_path = g_strdup_printf ("<%s>", envelope->reverse_path);
   /* RFC 5321 4.4: final delivery records the reverse-path in Return-Path. */
   g_autoptr (GBytes) message = mail_message_prepend_header (content, "Return-Path", return_path);
+  /* The MTA's content filter marked it as spam (SpamAssassin's header):
+   * it goes to the Junk folder rather than the INBOX. */
+  g_autofree char *spam_flag = mail_message_get_header (content, "X-Spam-Flag");
+  const char *folder = spam_flag != NULL && g_ascii_strcasecmp (spam_flag, "YES") == 0 ? "Junk" : "INBOX";
 
   /* RFC 2033 4.2: one answer per recipient, each its own delivery. */
   for (guint i = 0; i < envelope->recipients->len; i++)
@@ -181,7 +185,7 @@ lmtp_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *content,
       g_autoptr (GError) error = NULL;
       guint32 uid = 0;
 
-      if (!mail_store_deliver (self->store, recipient, "INBOX", message, sim_world_now (self->world), &uid, &error))
+      if (!mail_store_deliver (self->store, recipient, folder, message, sim_world_now (self->world), &uid, &error))
         {
           gboolean quota = g_error_matches (error, MAIL_STORE_ERROR, MAIL_STORE_ERROR_QUOTA);
           g_autofree char *text = g_strdup_printf ("<%s>: %s", recipient, error->message);
@@ -190,9 +194,9 @@ lmtp_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *content,
           continue;
         }
       sim_world_count_delivered (self->world, 1);
-      g_autofree char *text = g_strdup_printf ("<%s> delivered to INBOX, uid %u", recipient, uid);
-      sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", "mail.delivered", "delivered", NULL,
-                     "filed in %s's INBOX as uid %u", recipient, uid);
+      g_autofree char *text = g_strdup_printf ("<%s> delivered to %s, uid %u", recipient, folder, uid);
+      sim_node_emit (self->node, SIM_EVENT_MAIL, "", "mail", folder[0] == 'J' ? "mail.junk" : "mail.delivered",
+                     "delivered", NULL, "filed in %s's %s as uid %u", recipient, folder, uid);
       g_ptr_array_add (replies, smtp_reply_new (250, "2.0.0", text));
     }
 }

@@ -397,11 +397,88 @@ configure_store (BuildContext *context, SimNode *node, const ScenarioStatement *
   return TRUE;
 }
 
+/* size-limit SIZE, warn-after TIME, greylist DELAY, rate-limit N per TIME,
+ * dnsbl ZONE, spam-threshold N, spf check|reject-fail. */
+static gboolean
+configure_mta_policy (BuildContext *context, Mta *mta, const ScenarioStatement *child)
+{
+  const char *keyword = scenario_statement_keyword (child);
+  const ScenarioWord *value = require_word (context, child, 1, "a value");
+  guint expected_words = 2;
+  guint64 number = 0;
+  SimTime time = 0;
+
+  if (value == NULL)
+    return FALSE;
+  if (g_str_equal (keyword, "size-limit"))
+    {
+      if (!parse_size_word (context, value, &number))
+        return FALSE;
+      if (number == 0)
+        return fail_at (context, value, "a size limit must be at least 1 byte");
+      mta_set_size_limit (mta, (gsize) number);
+    }
+  else if (g_str_equal (keyword, "warn-after") || g_str_equal (keyword, "greylist"))
+    {
+      if (!parse_time_word (context, value, &time))
+        return FALSE;
+      if (time <= 0)
+        return fail_at (context, value, "'%s' needs a time longer than 0s", keyword);
+      if (g_str_equal (keyword, "warn-after"))
+        mta_set_warn_after (mta, time);
+      else
+        mta_set_greylist (mta, time);
+    }
+  else if (g_str_equal (keyword, "rate-limit"))
+    {
+      const ScenarioWord *per = require_word (context, child, 2, "'per'");
+      const ScenarioWord *window = per != NULL ? require_word (context, child, 3, "a time window such as 1m") : NULL;
+      if (window == NULL || !parse_count_word (context, value, &number))
+        return FALSE;
+      if (!g_str_equal (per->text, "per"))
+        return fail_at (context, per, "expected 'per', as in: rate-limit 5 per 1m");
+      if (!parse_time_word (context, window, &time))
+        return FALSE;
+      if (number == 0 || time <= 0)
+        return fail_at (context, value, "a rate limit needs at least 1 recipient per a time longer than 0s");
+      mta_set_rate_limit (mta, (guint) number, time);
+      expected_words = 4;
+    }
+  else if (g_str_equal (keyword, "dnsbl"))
+    {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *zone = dns_name_normalize (value->text, &local);
+      if (zone == NULL)
+        return fail_at (context, value, "bad blocklist zone '%s': %s", value->text, local->message);
+      mta_set_dnsbl (mta, zone);
+    }
+  else if (g_str_equal (keyword, "spam-threshold"))
+    {
+      if (!parse_count_word (context, value, &number))
+        return FALSE;
+      mta_set_spam_threshold (mta, (guint) number);
+    }
+  else
+    {
+      static const char *const modes[] = { "check", "reject-fail" };
+      if (!g_str_equal (value->text, "check") && !g_str_equal (value->text, "reject-fail"))
+        return unknown_keyword (context, value, "spf mode", modes, G_N_ELEMENTS (modes));
+      mta_set_spf (mta, TRUE, g_str_equal (value->text, "reject-fail"));
+    }
+  if (child->words->len > expected_words)
+    return fail_at (context, word_at (child, expected_words), "unexpected '%s' after '%s'",
+                    word_at (child, expected_words)->text, keyword);
+  return TRUE;
+}
+
 static gboolean
 configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *block)
 {
   Mta *mta = sim_world_add_mta (context->world, node);
-  static const char *const keys[] = { "kind", "address", "resolver", "submission", "user", "local-domain", "smarthost", "retry" };
+  static const char *const keys[] = {
+    "kind", "address", "resolver", "submission", "user", "local-domain", "smarthost", "retry",
+    "size-limit", "warn-after", "greylist", "rate-limit", "dnsbl", "spam-threshold", "spf",
+  };
 
   for (guint i = 0; i < block->children->len; i++)
     {
@@ -463,6 +540,14 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
           if (every <= 0)
             return fail_at (context, interval, "the retry interval must be longer than 0s");
           mta_set_retry (mta, every, lifetime);
+        }
+      else if (g_str_equal (keyword, "size-limit") || g_str_equal (keyword, "warn-after")
+               || g_str_equal (keyword, "greylist") || g_str_equal (keyword, "rate-limit")
+               || g_str_equal (keyword, "dnsbl") || g_str_equal (keyword, "spam-threshold")
+               || g_str_equal (keyword, "spf"))
+        {
+          if (!configure_mta_policy (context, mta, child))
+            return FALSE;
         }
       else
         return unknown_keyword (context, word_at (child, 0), "setting for an mta node", keys, G_N_ELEMENTS (keys));
