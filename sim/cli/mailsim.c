@@ -447,10 +447,12 @@ command_serve (int argc, char **argv)
   g_autofree char *bind_text = NULL;
   g_autofree char *json_path = NULL;
   g_autofree char *record_path = NULL;
+  g_autofree char *pcap_path = NULL;
   gdouble speed = 1.0;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     { "record", 0, 0, G_OPTION_ARG_FILENAME, &record_path, "Save the session as a scenario: the real clients become timeline actions", "FILE" },
+    { "pcap", 'p', 0, G_OPTION_ARG_FILENAME, &pcap_path, "Write the traffic as a pcap capture to FILE (complete when the server stops)", "FILE" },
     { "smtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &smtp, "Serve an MTA's SMTP (port 25) on local PORT", "PORT=NODE" },
     { "submission", 0, 0, G_OPTION_ARG_STRING_ARRAY, &submission, "Serve an MTA's submission (port 587)", "PORT=NODE" },
     { "pop3", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pop3, "Serve a mail store's POP3", "PORT=NODE" },
@@ -515,6 +517,11 @@ command_serve (int argc, char **argv)
         }
       setvbuf (json, NULL, _IOLBF, 0);
       sim_json_attach (sim_world_get_trace (world), json);
+    }
+  if (pcap_path != NULL && !sim_pcap_attach (sim_world_get_trace (world), pcap_path, &error))
+    {
+      fprintf (stderr, "mailsim serve: %s\n", error->message);
+      return EXIT_BAD_INPUT;
     }
   if (!quiet)
     {

@@ -99,7 +99,8 @@ def check_record_and_replay():
         recording = os.path.join(folder, "session.mailsim")
         live_trace = os.path.join(folder, "live.jsonl")
         replay_trace = os.path.join(folder, "replay.jsonl")
-        server, ports = start_server(["--record", recording, "--json", live_trace])
+        capture = os.path.join(folder, "live.pcap")
+        server, ports = start_server(["--record", recording, "--json", live_trace, "--pcap", capture])
         try:
             run(["swaks", "--server", "%s:%d" % (HOST, ports["smtp"]), "--from", "carol@example.net",
                  "--to", "bob@example.org", "--h-Subject", "Recorded"])
@@ -113,6 +114,11 @@ def check_record_and_replay():
             server.send_signal(signal.SIGINT)
             server.communicate(timeout=10)
         check("--record writes a scenario", os.path.exists(recording))
+        with open(capture, "rb") as pcap:
+            header = pcap.read(24)
+        # libpcap's magic number, in either byte order, and raw IPv4 (linktype 101, LINKTYPE_RAW).
+        check("serve --pcap writes a capture", header[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
+              and os.path.getsize(capture) > 1000, header)
         code, out = run([MAILSIM, "run", "--quiet", "--json", replay_trace, recording])
         check("the recording runs with no failed expectation", code == 0, out[-500:])
         with open(live_trace) as live, open(replay_trace) as replay:
