@@ -61,6 +61,7 @@ struct _Mta
   guint32 resolver_address;
   gboolean submission;
   GHashTable *users;       /* address -> password; lookups only */
+  GArray *relay_clients;   /* guint32 addresses allowed to relay without AUTH */
   GArray *local_domains;   /* LocalDomain */
   guint32 smarthost;
   SimTime retry_interval;
@@ -1027,6 +1028,9 @@ check_recipient (SmtpServer *server, const char *reverse_path, const char *forwa
     }
   if (smtp_server_get_auth_user (server) != NULL)
     return;
+  for (guint i = 0; i < self->relay_clients->len; i++)
+    if (g_array_index (self->relay_clients, guint32, i) == session->client_address)
+      return;
   /* RFC 5321 3.6.2: relaying for strangers to other domains is refused:
    * an open relay would carry anyone's spam. */
   reply->code = 554;
@@ -1379,6 +1383,7 @@ mta_new (SimWorld *world, SimNode *node)
   self->hostname = sim_node_get_name (node);
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->local_domains = g_array_new (FALSE, FALSE, sizeof (LocalDomain));
+  self->relay_clients = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->retry_interval = MTA_DEFAULT_RETRY_INTERVAL;
   self->queue_lifetime = MTA_DEFAULT_QUEUE_LIFETIME;
   self->queue = g_ptr_array_new_with_free_func ((GDestroyNotify) queue_entry_free);
@@ -1403,6 +1408,7 @@ mta_free (Mta *self)
   for (guint i = 0; i < self->local_domains->len; i++)
     g_free (g_array_index (self->local_domains, LocalDomain, i).domain);
   g_array_unref (self->local_domains);
+  g_array_unref (self->relay_clients);
   g_hash_table_destroy (self->users);
   dns_stub_free (self->stub);
   mta_greylist_free (self->greylist);
@@ -1443,6 +1449,12 @@ void
 mta_set_smarthost (Mta *self, guint32 address)
 {
   self->smarthost = address;
+}
+
+void
+mta_add_relay_client (Mta *self, guint32 address)
+{
+  g_array_append_val (self->relay_clients, address);
 }
 
 void

@@ -40,6 +40,9 @@ void mta_add_user (Mta *self, const char *address, const char *password);
 void mta_add_local_domain (Mta *self, const char *domain, guint32 store_address);
 /* Relay everything else through @address instead of using MX records. */
 void mta_set_smarthost (Mta *self, guint32 address);
+/* Relay mail to any domain for the client at @address, without AUTH: a
+ * trusted network such as Postfix's mynetworks. */
+void mta_add_relay_client (Mta *self, guint32 address);
 void mta_set_retry (Mta *self, SimTime interval, SimTime lifetime);
 /* The largest message accepted (RFC 1870 SIZE); 0 keeps the default. */
 void mta_set_size_limit (Mta *self, gsize limit);

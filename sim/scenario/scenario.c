@@ -477,7 +477,7 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
   Mta *mta = sim_world_add_mta (context->world, node);
   static const char *const keys[] = {
     "kind", "address", "resolver", "submission", "user", "local-domain", "smarthost", "retry",
-    "size-limit", "warn-after", "greylist", "rate-limit", "dnsbl", "spam-threshold", "spf",
+    "size-limit", "warn-after", "greylist", "rate-limit", "dnsbl", "spam-threshold", "spf", "relay-for",
   };
 
   for (guint i = 0; i < block->children->len; i++)
@@ -488,7 +488,7 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
         return FALSE;
       if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
         continue;
-      if (g_str_equal (keyword, "resolver") || g_str_equal (keyword, "smarthost"))
+      if (g_str_equal (keyword, "resolver") || g_str_equal (keyword, "smarthost") || g_str_equal (keyword, "relay-for"))
         {
           const ScenarioWord *name = require_word (context, child, 1, "a node name");
           SimNode *target = name != NULL ? lookup_node (context, name) : NULL;
@@ -496,6 +496,8 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
             return FALSE;
           if (g_str_equal (keyword, "resolver"))
             mta_set_resolver (mta, sim_node_get_address (target));
+          else if (g_str_equal (keyword, "relay-for"))
+            mta_add_relay_client (mta, sim_node_get_address (target));
           else
             mta_set_smarthost (mta, sim_node_get_address (target));
         }
