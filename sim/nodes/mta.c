@@ -15,6 +15,9 @@
 /* RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the
  * next command. */
 #define MTA_SERVER_IDLE_TIMEOUT (5 * SIM_TIME_MINUTE)
+/* RFC 5321 4.5.3.2: a client waits minutes, not forever, for each reply
+ * (5 for most commands, 10 after the final dot); one value keeps it simple. */
+#define MTA_CLIENT_REPLY_TIMEOUT (5 * SIM_TIME_MINUTE)
 
 typedef enum
 {
@@ -280,6 +283,7 @@ typedef struct
   SimTransport transport;
   char *exchanger;
   gboolean closed;
+  SimEventId reply_timer;
 } DeliveryAttempt;
 
 static void job_next_exchanger (DeliveryJob *job);
@@ -349,6 +353,7 @@ job_fail_all (DeliveryJob *job, const char *reply, const char *status)
 static void
 attempt_free (DeliveryAttempt *attempt)
 {
+  sim_scheduler_cancel (sim_world_get_scheduler (attempt->mta->world), &attempt->reply_timer);
   smtp_client_free (attempt->client);
   g_free (attempt->exchanger);
   g_free (attempt);
@@ -458,10 +463,38 @@ stream_connected (SimStream *stream, gpointer user_data)
 }
 
 static void
+attempt_timed_out (gpointer data)
+{
+  DeliveryAttempt *attempt = data;
+  g_autofree char *waited = sim_time_to_string (MTA_CLIENT_REPLY_TIMEOUT);
+
+  attempt->reply_timer = 0;
+  sim_node_emit (attempt->mta->node, SIM_EVENT_NOTE, attempt->exchanger, "mail", "mail.deferred", "timeout", NULL,
+                 "no reply from %s for %s: this connection is given up", attempt->exchanger, waited);
+  if (!attempt->closed)
+    {
+      attempt->closed = TRUE;
+      sim_stream_close (attempt->stream);
+    }
+  smtp_client_connection_lost (attempt->client);
+  attempt_release (attempt);
+}
+
+static void
+attempt_wait_for_reply (DeliveryAttempt *attempt)
+{
+  SimScheduler *scheduler = sim_world_get_scheduler (attempt->mta->world);
+
+  sim_scheduler_cancel (scheduler, &attempt->reply_timer);
+  attempt->reply_timer = sim_scheduler_after (scheduler, MTA_CLIENT_REPLY_TIMEOUT, attempt_timed_out, attempt, NULL);
+}
+
+static void
 stream_received (SimStream *stream, const guint8 *data, gsize len, gpointer user_data)
 {
   DeliveryAttempt *attempt = user_data;
 
+  attempt_wait_for_reply (attempt);
   smtp_client_feed (attempt->client, data, len);
   if (attempt->closed)
     attempt_release (attempt);
@@ -533,6 +566,7 @@ job_connect (DeliveryJob *job, const char *exchanger, guint32 address)
   g_ptr_array_add (self->attempts, attempt);
   attempt->stream = sim_network_connect (sim_world_get_network (self->world), self->node, address,
                                          job->lmtp ? MTA_PORT_LMTP : MTA_PORT_SMTP, &attempt_callbacks, attempt);
+  attempt_wait_for_reply (attempt);
 }
 
 static void
