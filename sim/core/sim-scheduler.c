@@ -1,4 +1,4 @@
-/* sim-scheduler.c: binary-heap event queue and virtual clock.
+/* sim-scheduler.c: heap-ordered event queue and virtual clock.
  *
  * The heap holds only what ordering needs (time, sequence) and the index
  * of a slot that carries the event's function and data.  A slot is freed
@@ -8,12 +8,24 @@
  */
 #include "core/sim-scheduler.h"
 
+#include <stdlib.h>
+
+/* 16 bytes, four to a cache line.  @order is the insertion sequence in
+ * its high 32 bits (it breaks ties between equal times) and the slot in
+ * its low 32 bits; sequences are renumbered before they would overflow,
+ * see renumber_sequences(). */
 typedef struct
 {
   SimTime time;
-  guint64 sequence;     /* insertion order: breaks ties between equal times */
-  guint32 slot;
+  guint64 order;
 } SimHeapEntry;
+
+#define ENTRY_SLOT(entry) ((guint32) ((entry).order & 0xffffffffu))
+
+/* Tests lower it to exercise renumbering. */
+#ifndef SIM_SCHEDULER_SEQUENCE_LIMIT
+#define SIM_SCHEDULER_SEQUENCE_LIMIT G_MAXUINT32
+#endif
 
 typedef struct
 {
@@ -29,7 +41,7 @@ typedef struct
 struct _SimScheduler
 {
   SimTime now;
-  guint64 next_sequence;
+  guint64 next_sequence;    /* at most SIM_SCHEDULER_SEQUENCE_LIMIT */
   SimHeapEntry *heap;
   gsize length;
   gsize capacity;
@@ -41,10 +53,26 @@ struct _SimScheduler
   GRand *rand;
 };
 
-static inline gboolean
+/* (time, sequence) order.  Times are never negative (the clock starts at
+ * 0 and events are never scheduled before now), so the pair compares as
+ * one unsigned 128-bit number where the compiler has one: a compare and a
+ * subtract-with-borrow, no branch for heap order to mispredict. */
+#ifdef __SIZEOF_INT128__
+static inline unsigned __int128
+entry_key (const SimHeapEntry *entry)
+{
+  return (unsigned __int128) (guint64) entry->time << 64 | entry->order;
+}
+#endif
+
+static inline gsize
 entry_before (const SimHeapEntry *a, const SimHeapEntry *b)
 {
-  return a->time < b->time || (a->time == b->time && a->sequence < b->sequence);
+#ifdef __SIZEOF_INT128__
+  return entry_key (a) < entry_key (b);
+#else
+  return (gsize) ((a->time < b->time) | ((a->time == b->time) & (a->order < b->order)));
+#endif
 }
 
 static inline SimEventId
@@ -78,7 +106,7 @@ sim_scheduler_free (SimScheduler *self)
   /* Cancelled events were destroyed when they were cancelled. */
   for (gsize i = 0; i < self->length; i++)
     {
-      SimSlot *slot = &self->slots[self->heap[i].slot];
+      SimSlot *slot = &self->slots[ENTRY_SLOT (self->heap[i])];
       if (slot->func != NULL && slot->destroy != NULL)
         slot->destroy (slot->data);
     }
@@ -127,52 +155,125 @@ slot_release (SimScheduler *self, guint32 index)
   self->free_slot = index;
 }
 
+/* The heap is 4-ary: a node's children are 4i+1 .. 4i+4.  Half the
+ * levels of a binary heap, so half the dependent loads on the way down,
+ * and the four children (64 bytes) sit next to each other in memory. */
+#define HEAP_ARITY 4
+
 static void
 heap_sift_up (SimScheduler *self, gsize index)
 {
-  SimHeapEntry entry = self->heap[index];
+  SimHeapEntry *heap = self->heap;
+  SimHeapEntry entry = heap[index];
 
   while (index > 0)
     {
-      gsize parent = (index - 1) / 2;
-      if (!entry_before (&entry, &self->heap[parent]))
+      gsize parent = (index - 1) / HEAP_ARITY;
+      if (!entry_before (&entry, &heap[parent]))
         break;
-      self->heap[index] = self->heap[parent];
+      heap[index] = heap[parent];
       index = parent;
     }
-  self->heap[index] = entry;
+  heap[index] = entry;
+}
+
+/* Index of the earliest of the @count (1 to 4) entries from @first. */
+static inline gsize
+heap_earliest (const SimHeapEntry *heap, gsize first, gsize count)
+{
+  gsize best = first;
+
+  for (gsize i = first + 1; i < first + count; i++)
+    best += (i - best) * entry_before (&heap[i], &heap[best]);
+  return best;
 }
 
 static void
 heap_sift_down (SimScheduler *self, gsize index)
 {
-  SimHeapEntry entry = self->heap[index];
+  SimHeapEntry *heap = self->heap;
+  SimHeapEntry entry = heap[index];
 
   for (;;)
     {
-      gsize child = 2 * index + 1;
-      if (child >= self->length)
+      gsize first = HEAP_ARITY * index + 1;
+      if (first >= self->length)
         break;
-      if (child + 1 < self->length && entry_before (&self->heap[child + 1], &self->heap[child]))
-        child++;
-      if (!entry_before (&self->heap[child], &entry))
+      gsize child = heap_earliest (heap, first, MIN (HEAP_ARITY, self->length - first));
+      if (!entry_before (&heap[child], &entry))
         break;
-      self->heap[index] = self->heap[child];
+      heap[index] = heap[child];
       index = child;
     }
-  self->heap[index] = entry;
+  heap[index] = entry;
 }
 
-/* Removes the top entry of a non-empty heap. */
+/* Removes the top entry of a non-empty heap.  Floyd's method: the hole at
+ * the root walks down to a leaf along the earliest child, and the last
+ * entry (which usually belongs near the bottom) fills it and rises.  The
+ * textbook sift-down also compares with the moving entry at every level.
+ * This is the hot path of every run; see bench/README.md. */
 static void
 heap_remove_top (SimScheduler *self)
 {
-  self->length--;
-  if (self->length > 0)
+  SimHeapEntry *heap = self->heap;
+  gsize length = --self->length;
+  gsize hole = 0;
+  gsize first;
+
+  if (length == 0)
+    return;
+  while ((first = HEAP_ARITY * hole + 1) + HEAP_ARITY <= length)
     {
-      self->heap[0] = self->heap[self->length];
-      heap_sift_down (self, 0);
+      /* Two independent pairs, then their winners: the four loads go out
+       * together, the last round compares values already loaded, and the
+       * choice is arithmetic, not a branch (heap order would make a branch
+       * mispredict half the time). */
+#ifdef __SIZEOF_INT128__
+      unsigned __int128 k0 = entry_key (&heap[first]);
+      unsigned __int128 k1 = entry_key (&heap[first + 1]);
+      unsigned __int128 k2 = entry_key (&heap[first + 2]);
+      unsigned __int128 k3 = entry_key (&heap[first + 3]);
+      gsize x = k1 < k0;
+      gsize y = k3 < k2;
+      unsigned __int128 ka = x ? k1 : k0;
+      unsigned __int128 kb = y ? k3 : k2;
+      gsize z = kb < ka;
+      gsize child = first + x + ((2 + y - x) & -z);
+#else
+      gsize a = first + entry_before (&heap[first + 1], &heap[first]);
+      gsize b = first + 2 + entry_before (&heap[first + 3], &heap[first + 2]);
+      gsize child = a + (b - a) * entry_before (&heap[b], &heap[a]);
+#endif
+      heap[hole] = heap[child];
+      hole = child;
     }
+  if (first < length)
+    {
+      gsize child = heap_earliest (heap, first, length - first);
+      heap[hole] = heap[child];
+      hole = child;
+    }
+  heap[hole] = heap[length];
+  heap_sift_up (self, hole);
+}
+
+static int
+entry_compare (gconstpointer a, gconstpointer b)
+{
+  return entry_before (a, b) ? -1 : entry_before (b, a) ? 1 : 0;
+}
+
+/* The 32-bit sequence ran out (once every four billion events): sort the
+ * pending entries, which keeps their order and is a valid heap, and number
+ * them again from 1. */
+static void
+renumber_sequences (SimScheduler *self)
+{
+  qsort (self->heap, self->length, sizeof (SimHeapEntry), entry_compare);
+  for (gsize i = 0; i < self->length; i++)
+    self->heap[i].order = (guint64) (i + 1) << 32 | ENTRY_SLOT (self->heap[i]);
+  self->next_sequence = self->length + 1;
 }
 
 SimEventId
@@ -195,7 +296,9 @@ sim_scheduler_at (SimScheduler *self, SimTime at, SimEventFunc func,
   slot->func = func;
   slot->data = data;
   slot->destroy = destroy;
-  self->heap[self->length] = (SimHeapEntry) { at, self->next_sequence++, index };
+  if (self->next_sequence > SIM_SCHEDULER_SEQUENCE_LIMIT)
+    renumber_sequences (self);
+  self->heap[self->length] = (SimHeapEntry) { at, self->next_sequence++ << 32 | index };
   heap_sift_up (self, self->length);
   self->length++;
   return event_id (index, slot->generation);
@@ -222,14 +325,15 @@ heap_compact (SimScheduler *self)
   for (gsize i = 0; i < self->length; i++)
     {
       SimHeapEntry entry = self->heap[i];
-      if (self->slots[entry.slot].func == NULL)
-        slot_release (self, entry.slot);
+      if (self->slots[ENTRY_SLOT (entry)].func == NULL)
+        slot_release (self, ENTRY_SLOT (entry));
       else
         self->heap[kept++] = entry;
     }
   self->length = kept;
   self->cancelled = 0;
-  for (gsize i = self->length / 2; i-- > 0;)
+  /* Heapify bottom-up from the last node that can have children. */
+  for (gsize i = self->length / HEAP_ARITY + 1; i-- > 0;)
     heap_sift_down (self, i);
 }
 
@@ -270,9 +374,9 @@ sim_scheduler_cancel (SimScheduler *self, SimEventId *id)
 static void
 skip_cancelled_top (SimScheduler *self)
 {
-  while (self->cancelled > 0 && self->length > 0 && self->slots[self->heap[0].slot].func == NULL)
+  while (self->cancelled > 0 && self->length > 0 && self->slots[ENTRY_SLOT (self->heap[0])].func == NULL)
     {
-      slot_release (self, self->heap[0].slot);
+      slot_release (self, ENTRY_SLOT (self->heap[0]));
       heap_remove_top (self);
       self->cancelled--;
     }
@@ -305,13 +409,13 @@ sim_scheduler_step (SimScheduler *self)
     return FALSE;
   top = self->heap[0];
   heap_remove_top (self);
-  slot = &self->slots[top.slot];
+  slot = &self->slots[ENTRY_SLOT (top)];
   func = slot->func;
   data = slot->data;
   destroy = slot->destroy;
   /* Freed before the call: the event may schedule others (which may reuse
    * the slot), and cancelling its own id from inside is then a no-op. */
-  slot_release (self, top.slot);
+  slot_release (self, ENTRY_SLOT (top));
   self->now = top.time;
   func (data);
   if (destroy != NULL)

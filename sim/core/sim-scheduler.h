@@ -1,6 +1,6 @@
 /* sim-scheduler.h: the virtual clock and the event queue of one run.
  *
- * Events are kept in a binary heap ordered by (time, insertion sequence):
+ * Events are kept in a heap ordered by (time, insertion sequence):
  * two events due at the same microsecond run in the order they were
  * scheduled, so a run never depends on memory addresses or hash order.
  * The run's pseudo-random generator lives here too, seeded by the scenario,
