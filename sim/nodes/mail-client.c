@@ -20,6 +20,10 @@ typedef struct
   gboolean keep_on_server;
   GPtrArray *messages;      /* GBytes*, downloaded */
   GHashTable *seen_uids;    /* UIDs already downloaded (IMAP keeps mail); lookups only */
+  gboolean starttls;
+  SimTime poll_interval;    /* 0: only when the timeline says so */
+  SimEventId poll_timer;
+  MailClient *client;
 } MailAccount;
 
 struct _MailClient
@@ -52,6 +56,7 @@ typedef struct
 static void
 account_free (MailAccount *account)
 {
+  sim_scheduler_cancel (sim_world_get_scheduler (account->client->world), &account->poll_timer);
   g_free (account->address);
   g_free (account->password);
   g_ptr_array_unref (account->messages);
@@ -97,6 +102,13 @@ session_close (gpointer impl)
 
   session->closed = TRUE;
   sim_stream_close (session->stream);
+}
+
+static void
+session_start_tls (gpointer impl)
+{
+  ClientSession *session = impl;
+  sim_stream_start_tls (session->stream);
 }
 
 static void
@@ -185,6 +197,7 @@ session_open (MailClient *self, MailAccount *account, SessionKind kind, guint32 
   session->transport.write = session_write;
   session->transport.close = session_close;
   session->transport.impl = session;
+  session->transport.start_tls = session_start_tls;
   g_ptr_array_add (self->sessions, session);
   session->stream = sim_network_connect (sim_world_get_network (self->world), self->node, address, port,
                                          &session_callbacks, session);
@@ -253,6 +266,7 @@ mail_client_send (MailClient *self, const char *from, const char *const *to,
   config.reverse_path = from;
   config.recipients = to;
   config.content = content;
+  config.starttls = account->starttls;
   session->protocol = smtp_client_new (&config, &session->transport, submit_done, session);
 }
 
@@ -345,7 +359,41 @@ mail_client_add_account (MailClient *self, const char *address, const char *pass
   account->keep_on_server = keep_on_server;
   account->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   account->seen_uids = g_hash_table_new (g_direct_hash, g_direct_equal);
+  account->client = self;
   g_ptr_array_add (self->accounts, account);
+}
+
+void
+mail_client_set_starttls (MailClient *self, const char *address, gboolean starttls)
+{
+  MailAccount *account = find_account (self, address);
+
+  if (account != NULL)
+    account->starttls = starttls;
+}
+
+static void
+poll_now (gpointer data)
+{
+  MailAccount *account = data;
+  SimScheduler *scheduler = sim_world_get_scheduler (account->client->world);
+
+  account->poll_timer = sim_scheduler_after (scheduler, account->poll_interval, poll_now, account, NULL);
+  if (sim_node_is_up (account->client->node))
+    mail_client_fetch (account->client, account->address);
+}
+
+void
+mail_client_set_poll (MailClient *self, const char *address, SimTime first, SimTime interval)
+{
+  MailAccount *account = find_account (self, address);
+  SimScheduler *scheduler = sim_world_get_scheduler (self->world);
+
+  if (account == NULL || interval <= 0)
+    return;
+  account->poll_interval = interval;
+  sim_scheduler_cancel (scheduler, &account->poll_timer);
+  account->poll_timer = sim_scheduler_at (scheduler, first, poll_now, account, NULL);
 }
 
 gboolean

@@ -28,6 +28,11 @@ void mail_client_add_account (MailClient *self, const char *address, const char 
                               guint32 submission_address, guint32 store_address,
                               MailClientProtocol protocol, gboolean keep_on_server);
 gboolean mail_client_has_account (MailClient *self, const char *address);
+/* Use STARTTLS on submission when the server offers it (simulated TLS). */
+void mail_client_set_starttls (MailClient *self, const char *address, gboolean starttls);
+/* Check for mail every @interval from @first on, as a mail client set to
+ * poll does (RFC 1939 and RFC 3501 leave the schedule to the client). */
+void mail_client_set_poll (MailClient *self, const char *address, SimTime first, SimTime interval);
 
 /* Timeline actions. */
 void mail_client_send (MailClient *self, const char *from, const char *const *to,

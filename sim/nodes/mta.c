@@ -60,6 +60,7 @@ struct _Mta
   SimWorld *world;
   SimNode *node;
   const char *hostname;
+  gboolean starttls;       /* offer STARTTLS, and use it when relaying */
   DnsStub *stub;
   guint32 resolver_address;
   gboolean submission;
@@ -373,6 +374,13 @@ attempt_transport_write (gpointer impl, const guint8 *data, gsize len, const cha
 }
 
 static void
+attempt_transport_start_tls (gpointer impl)
+{
+  DeliveryAttempt *attempt = impl;
+  sim_stream_start_tls (attempt->stream);
+}
+
+static void
 attempt_transport_close (gpointer impl)
 {
   DeliveryAttempt *attempt = impl;
@@ -557,11 +565,14 @@ job_connect (DeliveryJob *job, const char *exchanger, guint32 address)
   attempt->transport.write = attempt_transport_write;
   attempt->transport.close = attempt_transport_close;
   attempt->transport.impl = attempt;
+  attempt->transport.start_tls = attempt_transport_start_tls;
   config.helo_name = self->hostname;
   config.lmtp = job->lmtp;
   config.reverse_path = job->entry->reverse_path;
   config.recipients = (const char *const *) recipients->pdata;
   config.content = job->entry->content;
+  /* Opportunistic TLS between MTAs (RFC 3207): used when offered. */
+  config.starttls = self->starttls;
   attempt->client = smtp_client_new (&config, &attempt->transport, client_done, attempt);
   g_ptr_array_add (self->attempts, attempt);
   attempt->stream = sim_network_connect (sim_world_get_network (self->world), self->node, address,
@@ -1038,8 +1049,10 @@ check_recipient (SmtpServer *server, const char *reverse_path, const char *forwa
     {
       /* The MTA knows its domains' mailboxes (Postfix's recipient maps), so
        * an unknown user is refused now rather than bounced later. */
-      MailStore *store = sim_world_find_store_for (self->world, forward_path);
-      if (store == NULL || !mail_store_has_user (store, forward_path))
+      SimNode *store_node = sim_network_find_node_by_address (sim_world_get_network (self->world), local->address);
+      SimRoleKind kind = SIM_ROLE_ROUTER;
+      MailStore *store = store_node != NULL ? sim_world_find_role (self->world, sim_node_get_name (store_node), &kind) : NULL;
+      if (store == NULL || kind != SIM_ROLE_STORE || !mail_store_has_user (store, forward_path))
         {
           reply->code = 550;
           reply->enhanced = g_strdup ("5.1.1");
@@ -1187,13 +1200,19 @@ accept_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *conten
           message = fixed;
         }
     }
+  /* RFC 3848: the "with" keyword says ESMTP, plus S under TLS and A
+   * after AUTH; the "for" clause names the recipient when there is one. */
+  g_autofree char *protocol = g_strdup_printf ("%s%s%s", smtp_server_get_esmtp (server) ? "ESMTP" : "SMTP",
+                                               smtp_server_get_tls (server) ? "S" : "",
+                                               smtp_server_get_auth_user (server) != NULL ? "A" : "");
   /* RFC 5321 4.4: every hop prepends a Received trace field. */
   g_autofree char *received = g_strdup_printf (
-      "from %s (%s [%s])\r\n\tby %s (mailsim) with %s id %s\r\n\tfor <%s>; %s",
+      "from %s (%s [%s])\r\n\tby %s (mailsim) with %s id %s%s%s%s;\r\n\t%s",
       smtp_server_get_helo (server), session->client_name,
-      sim_address_to_string (session->client_address, address), self->hostname,
-      submission ? "ESMTPSA" : (smtp_server_get_esmtp (server) ? "ESMTP" : "SMTP"), id,
-      (const char *) g_ptr_array_index (envelope->recipients, 0), date);
+      sim_address_to_string (session->client_address, address), self->hostname, protocol, id,
+      envelope->recipients->len == 1 ? "\r\n\tfor <" : "",
+      envelope->recipients->len == 1 ? (const char *) g_ptr_array_index (envelope->recipients, 0) : "",
+      envelope->recipients->len == 1 ? ">" : "", date);
   GBytes *stamped = mail_message_prepend_header (message, "Received", received);
   g_bytes_unref (message);
   message = stamped;
@@ -1376,6 +1395,7 @@ accept_connection (Mta *self, SimStream *stream, SmtpService service)
                                      &server_handler, session);
   if (self->size_limit > 0)
     smtp_server_set_size_limit (session->server, self->size_limit);
+  smtp_server_set_starttls (session->server, self->starttls);
   g_ptr_array_add (self->sessions, session);
   sim_stream_set_handler (stream, &session_callbacks, session);
   session_touch (session);
@@ -1489,6 +1509,12 @@ void
 mta_add_relay_client (Mta *self, guint32 address)
 {
   g_array_append_val (self->relay_clients, address);
+}
+
+void
+mta_set_starttls (Mta *self, gboolean starttls)
+{
+  self->starttls = starttls;
 }
 
 void

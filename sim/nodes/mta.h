@@ -44,6 +44,8 @@ void mta_set_smarthost (Mta *self, guint32 address);
  * trusted network such as Postfix's mynetworks. */
 void mta_add_relay_client (Mta *self, guint32 address);
 void mta_set_retry (Mta *self, SimTime interval, SimTime lifetime);
+/* Offer STARTTLS on its servers and use it when relaying (simulated TLS). */
+void mta_set_starttls (Mta *self, gboolean starttls);
 /* The largest message accepted (RFC 1870 SIZE); 0 keeps the default. */
 void mta_set_size_limit (Mta *self, gsize limit);
 /* Warn the sender (RFC 3464 Action: delayed) once mail waited @delay. */

@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "nodes/dns-server.h"
+#include "nodes/eavesdropper.h"
 #include "nodes/mail-client.h"
 #include "nodes/mail-store.h"
 #include "nodes/mta.h"
 #include "nodes/sim-external.h"
 #include "proto/message/mail-message.h"
+#include "trace/sim-explain.h"
 
 struct _Scenario
 {
@@ -237,7 +239,7 @@ require_no_block (BuildContext *context, const ScenarioStatement *statement)
 /* "external" is a stand-in for a client outside the simulation (a real
  * client recorded by `mailsim serve`, or a scripted raw session): it only
  * forwards, like a router, and timeline actions speak for it. */
-static const char *const node_kinds[] = { "client", "mta", "mailstore", "dns", "router", "external" };
+static const char *const node_kinds[] = { "client", "mta", "mailstore", "dns", "router", "external", "eavesdropper" };
 
 static const ScenarioStatement *
 find_child (const ScenarioStatement *block, const char *keyword)
@@ -478,6 +480,7 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
   static const char *const keys[] = {
     "kind", "address", "resolver", "submission", "user", "local-domain", "smarthost", "retry",
     "size-limit", "warn-after", "greylist", "rate-limit", "dnsbl", "spam-threshold", "spf", "relay-for",
+    "starttls",
   };
 
   for (guint i = 0; i < block->children->len; i++)
@@ -503,6 +506,8 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
         }
       else if (g_str_equal (keyword, "submission"))
         mta_enable_submission (mta);
+      else if (g_str_equal (keyword, "starttls"))
+        mta_set_starttls (mta, TRUE);
       else if (g_str_equal (keyword, "user"))
         {
           const ScenarioWord *address = require_word (context, child, 1, "an email address");
@@ -577,6 +582,7 @@ configure_client (BuildContext *context, SimNode *node, const ScenarioStatement 
       Option options[] = {
         { "password", TRUE, NULL }, { "submit", TRUE, NULL }, { "store", TRUE, NULL },
         { "protocol", TRUE, NULL }, { "keep", FALSE, NULL }, { "delete", FALSE, NULL },
+        { "tls", FALSE, NULL }, { "poll", TRUE, NULL },
       };
       const char *example = "account bob@example.org password secret submit smtp.example.org store mail.example.org protocol imap";
       if (!parse_options (context, child, 2, options, G_N_ELEMENTS (options), "account option")
@@ -603,6 +609,46 @@ configure_client (BuildContext *context, SimNode *node, const ScenarioStatement 
       gboolean keep = protocol == MAIL_CLIENT_IMAP ? options[5].value == NULL : options[4].value != NULL;
       mail_client_add_account (client, address->text, options[0].value->text, sim_node_get_address (submit),
                                sim_node_get_address (store), protocol, keep);
+      mail_client_set_starttls (client, address->text, options[6].value != NULL);
+      if (options[7].value != NULL)
+        {
+          SimTime interval;
+          if (!parse_time_word (context, options[7].value, &interval))
+            return FALSE;
+          if (interval < SIM_TIME_SECOND)
+            return fail_at (context, options[7].value, "poll at most once a second; for example: poll 5m");
+          mail_client_set_poll (client, address->text, interval, interval);
+        }
+    }
+  return TRUE;
+}
+
+/* tap A B: listen on the link between A and B. */
+static gboolean
+configure_eavesdropper (BuildContext *context, SimNode *node, const ScenarioStatement *block)
+{
+  Eavesdropper *eavesdropper = sim_world_add_eavesdropper (context->world, node);
+  static const char *const keys[] = { "kind", "address", "tap" };
+
+  for (guint i = 0; i < block->children->len; i++)
+    {
+      const ScenarioStatement *child = g_ptr_array_index (block->children, i);
+      const char *keyword = scenario_statement_keyword (child);
+      if (g_str_equal (keyword, "kind") || g_str_equal (keyword, "address"))
+        continue;
+      if (!g_str_equal (keyword, "tap"))
+        return unknown_keyword (context, word_at (child, 0), "setting for an eavesdropper node", keys, G_N_ELEMENTS (keys));
+      const ScenarioWord *a_word = require_word (context, child, 1, "the two nodes of a link");
+      const ScenarioWord *b_word = a_word != NULL ? require_word (context, child, 2, "a second node name") : NULL;
+      SimNode *a = b_word != NULL ? lookup_node (context, a_word) : NULL;
+      SimNode *b = a != NULL ? lookup_node (context, b_word) : NULL;
+      if (b == NULL || !require_no_block (context, child))
+        return FALSE;
+      SimLink *link = sim_network_find_link (sim_world_get_network (context->world), a, b);
+      if (link == NULL)
+        return fail_at (context, a_word, "there is no link between %s and %s to tap; declare it with 'link %s %s'",
+                        a_word->text, b_word->text, a_word->text, b_word->text);
+      eavesdropper_tap (eavesdropper, link);
     }
   return TRUE;
 }
@@ -622,6 +668,8 @@ configure_node (BuildContext *context, const ScenarioStatement *statement)
     return configure_mta (context, node, statement);
   if (g_str_equal (kind, "client"))
     return configure_client (context, node, statement);
+  if (g_str_equal (kind, "eavesdropper"))
+    return configure_eavesdropper (context, node, statement);
   for (guint i = 0; i < statement->children->len; i++)
     {
       const ScenarioStatement *child = g_ptr_array_index (statement->children, i);
@@ -1022,6 +1070,25 @@ parse_fault (BuildContext *context, const ScenarioStatement *statement, const Sc
   return TRUE;
 }
 
+/* The client node @device_word, which must hold an account for @address
+ * (a user with a laptop and a phone has one on each). */
+static MailClient *
+device_for (BuildContext *context, const ScenarioWord *address, const ScenarioWord *device_word)
+{
+  SimNode *device = lookup_node (context, device_word);
+  SimRoleKind kind = SIM_ROLE_ROUTER;
+  MailClient *client = device != NULL ? sim_world_find_role (context->world, device_word->text, &kind) : NULL;
+
+  if (device == NULL)
+    return NULL;
+  if (client == NULL || kind != SIM_ROLE_CLIENT || !mail_client_has_account (client, address->text))
+    {
+      fail_at (context, device_word, "%s is not a client node with an account for %s", device_word->text, address->text);
+      return NULL;
+    }
+  return client;
+}
+
 static gboolean
 schedule_action (BuildContext *context, const ScenarioStatement *statement)
 {
@@ -1066,6 +1133,11 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
     {
       const ScenarioWord *who = require_word (context, statement, 3, "the address whose mail to fetch");
       if (who == NULL || (action->client = client_for (context, who)) == NULL)
+        return FALSE;
+      Option options[] = { { "on", TRUE, NULL } };
+      if (!parse_options (context, statement, 4, options, 1, "fetch option"))
+        return FALSE;
+      if (options[0].value != NULL && (action->client = device_for (context, who, options[0].value)) == NULL)
         return FALSE;
       action->kind = ACTION_FETCH;
       action->from = g_strdup (who->text);
@@ -1189,7 +1261,7 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
 
 /* ---- expectations (checked at the end of a run) ---- */
 
-static const char *const expectation_kinds[] = { "delivered", "fetched", "bounced", "accepted", "queued", "reply" };
+static const char *const expectation_kinds[] = { "delivered", "fetched", "bounced", "accepted", "queued", "reply", "seen" };
 
 static gboolean check_expectation (BuildContext *context, const ScenarioStatement *statement, gboolean evaluate,
                                    gboolean *passed, GString *explanation);
@@ -1502,9 +1574,18 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
       const ScenarioWord *address = require_word (context, statement, 1, "an email address");
       if (address == NULL || !require_address (context, address))
         return FALSE;
-      Option options[] = { { "folder", TRUE, NULL }, { "subject", TRUE, NULL }, { "by", TRUE, NULL }, { "count", TRUE, NULL } };
+      Option options[] = { { "folder", TRUE, NULL }, { "subject", TRUE, NULL }, { "by", TRUE, NULL }, { "count", TRUE, NULL },
+                           { "on", TRUE, NULL } };
       if (!parse_options (context, statement, 2, options, G_N_ELEMENTS (options), "expectation option"))
         return FALSE;
+      MailClient *device = NULL;
+      if (options[4].value != NULL)
+        {
+          if (delivered)
+            return fail_at (context, options[4].value, "'on DEVICE' belongs to 'fetched'; 'delivered' looks in the mailbox");
+          if ((device = device_for (context, address, options[4].value)) == NULL)
+            return FALSE;
+        }
       SimTime by = SIM_TIME_NEVER;
       guint64 count = 0;
       if (options[2].value != NULL && !parse_time_word (context, options[2].value, &by))
@@ -1549,7 +1630,8 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
         }
       else
         {
-          GPtrArray *messages = mail_client_get_messages (sim_world_find_client_for (world, address->text), address->text);
+          GPtrArray *messages = mail_client_get_messages (device != NULL ? device : sim_world_find_client_for (world, address->text),
+                                                          address->text);
           total = messages->len;
           for (guint i = 0; i < total; i++)
             if (subject_matches (g_ptr_array_index (messages, i), subject))
@@ -1559,7 +1641,8 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
       if (delivered)
         g_string_append_printf (explanation, "%s's %s holds", address->text, folder);
       else
-        g_string_append_printf (explanation, "%s's device downloaded", address->text);
+        g_string_append_printf (explanation, "%s's device %s downloaded", address->text,
+                                options[4].value != NULL ? options[4].value->text : "");
       if (options[3].value != NULL)
         g_string_append_printf (explanation, " %" G_GUINT64_FORMAT, count);
       else
@@ -1580,6 +1663,53 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
           g_string_append (explanation, "; what happened:");
           append_evidence (world, explanation, address->text);
         }
+      return TRUE;
+    }
+  if (g_str_equal (kind->text, "seen"))
+    {
+      /* seen KEY [from NODE] [count N]: events explained by catalogue KEY. */
+      const ScenarioWord *key = require_word (context, statement, 1, "an explanation key such as dns.cache.hit");
+      if (key == NULL)
+        return FALSE;
+      if (sim_explain_lookup (key->text) == NULL)
+        {
+          gsize n_entries;
+          const SimExplanation *all = sim_explain_all (&n_entries);
+          g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+          for (gsize e = 0; e < n_entries; e++)
+            g_ptr_array_add (keys, (gpointer) all[e].key);
+          const char *suggestion = scenario_suggest (key->text, (const char *const *) keys->pdata, keys->len);
+          return fail_at (context, key, "'%s' is not an explanation key%s%s%s", key->text,
+                          suggestion != NULL ? "; did you mean '" : " (see sim/trace/sim-explain-*.c)",
+                          suggestion != NULL ? suggestion : "", suggestion != NULL ? "'?" : "");
+        }
+      Option options[] = { { "from", TRUE, NULL }, { "count", TRUE, NULL } };
+      if (!parse_options (context, statement, 2, options, G_N_ELEMENTS (options), "seen option"))
+        return FALSE;
+      SimNode *from = options[0].value != NULL ? lookup_node (context, options[0].value) : NULL;
+      guint64 count = 0;
+      if (options[0].value != NULL && from == NULL)
+        return FALSE;
+      if (options[1].value != NULL && !parse_count_word (context, options[1].value, &count))
+        return FALSE;
+      if (!evaluate)
+        return TRUE;
+      GPtrArray *events = sim_trace_get_events (sim_world_get_trace (world));
+      guint seen = 0;
+      for (guint i = 0; i < events->len; i++)
+        {
+          const SimEvent *event = g_ptr_array_index (events, i);
+          if (g_strcmp0 (event->explain, key->text) == 0
+              && (from == NULL || g_str_equal (event->from, sim_node_get_name (from))))
+            seen++;
+        }
+      *passed = options[1].value != NULL ? seen == count : seen > 0;
+      g_string_append_printf (explanation, "%s events%s%s: ", key->text, from != NULL ? " from " : "",
+                              from != NULL ? sim_node_get_name (from) : "");
+      if (options[1].value != NULL)
+        g_string_append_printf (explanation, "expected %" G_GUINT64_FORMAT ", the run had %u", count, seen);
+      else
+        g_string_append_printf (explanation, "expected at least one, the run had %u", seen);
       return TRUE;
     }
   if (g_str_equal (kind->text, "reply"))

@@ -576,6 +576,39 @@ on_stream_lost (SimPcap *self, const SimEvent *event)
   tcp_send_data (self, connection, from, event->time, event->bytes, NEVER_ARRIVES, from->is_client);
 }
 
+/* What bytes sent under (simulated) STARTTLS look like on the wire: one TLS
+ * application-data record (RFC 8446 5.2: type 23, legacy version 3.3,
+ * length) holding the plaintext's length plus the inner type and a 16-octet
+ * tag, filled with a keystream derived from the bytes, so Wireshark and
+ * students see opaque data while the file stays the same on every run. */
+static GBytes *
+tls_record_for (GBytes *plaintext)
+{
+  gsize length = g_bytes_get_size (plaintext) + 1 + 16;
+  GByteArray *record = g_byte_array_sized_new ((guint) (length + 5));
+  guint8 header[5] = { 23, 3, 3, (guint8) (length >> 8), (guint8) (length & 0xff) };
+  g_autoptr (GChecksum) seed = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 block[32];
+  gsize block_length = sizeof block;
+
+  g_byte_array_append (record, header, sizeof header);
+  g_checksum_update (seed, g_bytes_get_data (plaintext, NULL), (gssize) g_bytes_get_size (plaintext));
+  g_checksum_get_digest (seed, block, &block_length);
+  for (guint32 counter = 0; record->len < length + 5; counter++)
+    {
+      g_autoptr (GChecksum) next = g_checksum_new (G_CHECKSUM_SHA256);
+      guint8 counter_bytes[4] = { (guint8) (counter >> 24), (guint8) (counter >> 16), (guint8) (counter >> 8),
+                                  (guint8) counter };
+      g_checksum_update (next, block, (gssize) sizeof block);
+      g_checksum_update (next, counter_bytes, sizeof counter_bytes);
+      guint8 stream[32];
+      gsize stream_length = sizeof stream;
+      g_checksum_get_digest (next, stream, &stream_length);
+      g_byte_array_append (record, stream, (guint) MIN (stream_length, length + 5 - record->len));
+    }
+  return g_byte_array_free_to_bytes (record);
+}
+
 static void
 on_stream (SimPcap *self, const SimEvent *event)
 {
@@ -584,7 +617,12 @@ on_stream (SimPcap *self, const SimEvent *event)
 
   if (connection->state != PCAP_TCP_OPEN || from->fin_sent)
     return;
-  if (event->kind == SIM_EVENT_DATA && event->bytes != NULL)
+  if (event->kind == SIM_EVENT_DATA && event->bytes != NULL && event->encrypted)
+    {
+      g_autoptr (GBytes) record = tls_record_for (event->bytes);
+      tcp_send_data (self, connection, from, event->time, record, event->arrival, TRUE);
+    }
+  else if (event->kind == SIM_EVENT_DATA && event->bytes != NULL)
     tcp_send_data (self, connection, from, event->time, event->bytes, event->arrival, TRUE);
   else if (event->kind == SIM_EVENT_CLOSE)
     tcp_send (self, connection, from, event->time, TCP_FIN | TCP_ACK, NULL, 0, event->arrival, TRUE);

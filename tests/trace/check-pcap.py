@@ -45,6 +45,10 @@ def narrated_commands(trace_path, protocol):
             # where the capture sees it: the narration shows it too, as LOST.
             if event["kind"] not in ("data", "lost") or not event.get("from_client"):
                 continue
+            # After STARTTLS the capture holds TLS records: Wireshark cannot
+            # read the commands inside, and neither can an eavesdropper.
+            if event.get("encrypted"):
+                continue
             if event["protocol"] != protocol or event.get("explain") in NOT_COMMANDS:
                 continue
             if not (event.get("explain") or "").startswith(prefix):
@@ -56,6 +60,10 @@ def narrated_commands(trace_path, protocol):
                 if len(words) <= word_index:
                     continue
                 word = words[word_index].upper()
+                # Wireshark's SMTP dissector keeps four letters of a command
+                # (RFC 821's verbs were all four): STARTTLS shows as STAR.
+                if protocol == "smtp":
+                    word = word[:4]
                 # Wireshark names "a3 UID FETCH" by the command after UID.
                 if protocol == "imap" and word == "UID" and len(words) > word_index + 1:
                     word = words[word_index + 1].upper()
