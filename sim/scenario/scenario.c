@@ -1575,9 +1575,27 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
       if (address == NULL || !require_address (context, address))
         return FALSE;
       Option options[] = { { "folder", TRUE, NULL }, { "subject", TRUE, NULL }, { "by", TRUE, NULL }, { "count", TRUE, NULL },
-                           { "on", TRUE, NULL } };
+                           { "on", TRUE, NULL }, { "flag", TRUE, NULL } };
       if (!parse_options (context, statement, 2, options, G_N_ELEMENTS (options), "expectation option"))
         return FALSE;
+      /* flag NAME: the message carries that IMAP system flag (RFC 3501 2.3.2). */
+      static const struct { const char *name; guint flag; } flag_names[] = {
+        { "seen", MAIL_FLAG_SEEN }, { "answered", MAIL_FLAG_ANSWERED }, { "flagged", MAIL_FLAG_FLAGGED },
+        { "deleted", MAIL_FLAG_DELETED }, { "draft", MAIL_FLAG_DRAFT },
+      };
+      guint wanted_flag = 0;
+      if (options[5].value != NULL)
+        {
+          static const char *const names[] = { "seen", "answered", "flagged", "deleted", "draft" };
+          for (gsize f = 0; f < G_N_ELEMENTS (flag_names); f++)
+            if (g_ascii_strcasecmp (options[5].value->text, flag_names[f].name) == 0
+                || (options[5].value->text[0] == '\\' && g_ascii_strcasecmp (options[5].value->text + 1, flag_names[f].name) == 0))
+              wanted_flag = flag_names[f].flag;
+          if (wanted_flag == 0)
+            return unknown_keyword (context, options[5].value, "flag", names, G_N_ELEMENTS (names));
+          if (!delivered)
+            return fail_at (context, options[5].value, "'flag' belongs to 'delivered': flags live in the mailbox");
+        }
       MailClient *device = NULL;
       if (options[4].value != NULL)
         {
@@ -1620,7 +1638,7 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
           for (guint i = 0; i < total; i++)
             {
               const MailStoreMessage *message = g_ptr_array_index (messages, i);
-              if (!subject_matches (message->data, subject))
+              if (!subject_matches (message->data, subject) || (message->flags & wanted_flag) != wanted_flag)
                 continue;
               if (message->internal_date > by)
                 late++;
@@ -1650,6 +1668,8 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
       g_string_append (explanation, " message");
       if (subject != NULL)
         g_string_append_printf (explanation, " with subject \"%s\"", subject);
+      if (wanted_flag != 0)
+        g_string_append_printf (explanation, " flagged %s", options[5].value->text);
       if (by != SIM_TIME_NEVER)
         {
           g_autofree char *when = sim_time_to_string (by);
