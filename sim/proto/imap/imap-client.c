@@ -4,6 +4,17 @@
  * when it ends with {n}, the n octets and the rest of the line.  Each
  * state sends one tagged command and waits for its tagged completion;
  * untagged data (EXISTS, FETCH, BYE) is read on the way.
+ *
+ * IDLE mode (RFC 2177) replaces LOGOUT with a loop, top to bottom:
+ *
+ *   FETCH      --tagged OK-->  IDLE_START  (report the batch, send IDLE)
+ *   IDLE_START --"+"-------->  IDLING
+ *   IDLING     --EXISTS----->  IDLE_DONE   (send DONE)
+ *   IDLING     --refresh---->  IDLE_DONE   (send DONE)
+ *   IDLE_DONE  --tagged OK-->  FETCH       (new mail: UID FETCH n:*)
+ *                          or  IDLE_START  (refresh: IDLE again)
+ *
+ * A FETCH that completes after more EXISTS fetches again before idling.
  */
 #include "proto/imap/imap-client.h"
 
@@ -20,6 +31,9 @@ typedef enum
   CLIENT_LOGIN,
   CLIENT_SELECT,
   CLIENT_FETCH,
+  CLIENT_IDLE_START,         /* IDLE sent, waiting for "+" */
+  CLIENT_IDLING,             /* the server pushes news until DONE */
+  CLIENT_IDLE_DONE,          /* DONE sent, waiting for IDLE's tagged OK */
   CLIENT_LOGOUT,
   CLIENT_FINISHED,
 } ImapClientState;
@@ -47,6 +61,13 @@ struct _ImapClient
 
   guint exists;
   GPtrArray *fetched;        /* of MailFetched* */
+  guint32 highest_uid;       /* of the messages fetched so far */
+  guint32 fetch_floor;       /* the UID FETCH in progress keeps UIDs above this */
+
+  ImapClientBatchFunc batch; /* non-NULL: IDLE mode */
+  gboolean server_has_idle;  /* FALSE only when the greeting listed capabilities without IDLE */
+  gboolean first_batch_reported;
+  gboolean new_mail;         /* an EXISTS grew the mailbox since the last UID FETCH was sent */
   gboolean done_called;
   char *error;
 };
@@ -116,6 +137,69 @@ send_logout (ImapClient *self)
 {
   self->state = CLIENT_LOGOUT;
   send_command (self, "LOGOUT", "imap.cmd.logout", NULL);
+}
+
+/* UID FETCH of every message above the highest UID seen: 1:* the first
+ * time.  RFC 3501 6.4.8: "n:*" always matches the last message, even when
+ * its UID is below n, so what comes back is filtered by fetch_floor. */
+static void
+send_fetch (ImapClient *self)
+{
+  self->state = CLIENT_FETCH;
+  self->new_mail = FALSE;
+  self->fetch_floor = self->highest_uid;
+  /* RFC 3501 6.4.5: BODY[] sets \Seen, BODY.PEEK[] leaves it. */
+  g_autofree char *command = g_strdup_printf ("UID FETCH %u:* (UID FLAGS %s)", self->highest_uid + 1,
+                                              self->mark_seen ? "BODY[]" : "BODY.PEEK[]");
+  send_command (self, command, "imap.cmd.uid-fetch", NULL);
+}
+
+static void
+send_idle (ImapClient *self)
+{
+  if (!self->server_has_idle)
+    {
+      /* RFC 2177 3: IDLE only to a server that announces it. */
+      self->error = g_strdup ("the server does not announce IDLE (RFC 2177 3)");
+      send_logout (self);
+      return;
+    }
+  self->state = CLIENT_IDLE_START;
+  send_command (self, "IDLE", "imap.cmd.idle", NULL);
+}
+
+/* RFC 2177 3: "DONE" ends IDLE; it is not a command and has no tag, the
+ * server answers with IDLE's tagged completion. */
+static void
+send_done (ImapClient *self)
+{
+  self->state = CLIENT_IDLE_DONE;
+  sim_transport_write_string (self->transport, "DONE\r\n", "imap.cmd.done");
+}
+
+/* Hands the completed fetch to the owner and empties it. */
+static void
+report_batch (ImapClient *self)
+{
+  gboolean pushed = self->first_batch_reported;
+  self->first_batch_reported = TRUE;
+  if (!pushed || self->fetched->len > 0)
+    self->batch (self->user_data, pushed, self->fetched);
+  g_ptr_array_set_size (self->fetched, 0);
+}
+
+/* After a fetch in IDLE mode: fetch again if more mail was announced
+ * meanwhile, else idle. */
+static void
+fetch_completed_in_idle_mode (ImapClient *self)
+{
+  report_batch (self);
+  if (self->state == CLIENT_FINISHED)
+    return;
+  if (self->new_mail)
+    send_fetch (self);
+  else
+    send_idle (self);
 }
 
 /* ---- reading FETCH data (RFC 3501 7.4.2) ---- */
@@ -235,8 +319,9 @@ read_fetch (ImapClient *self, ImapParser *parser)
   if (!imap_parser_skip_char (parser, ')'))
     return FALSE;
   /* A FETCH without the body is a flags update; nothing to keep. */
-  if (body != NULL && uid != 0)
+  if (body != NULL && uid > self->fetch_floor)
     {
+      self->highest_uid = MAX (self->highest_uid, uid);
       MailFetched *fetched = g_new0 (MailFetched, 1);
       fetched->uid = uid;
       fetched->flags = flags;
@@ -244,6 +329,26 @@ read_fetch (ImapClient *self, ImapParser *parser)
       g_ptr_array_add (self->fetched, fetched);
     }
   return TRUE;
+}
+
+/* "* OK [CAPABILITY IMAP4rev1 IDLE ...] ready" (RFC 3501 7.1, 7.2.1):
+ * when the greeting lists the capabilities, IDLE must be among them. */
+static void
+read_greeting_capabilities (ImapClient *self, ImapParser *parser)
+{
+  if (!imap_parser_skip_space (parser) || !imap_parser_skip_char (parser, '[')
+      || !imap_parser_skip_word (parser, "CAPABILITY"))
+    return;
+  gboolean has_idle = FALSE;
+  while (imap_parser_skip_space (parser))
+    {
+      g_autofree char *capability = imap_parser_read_atom (parser);
+      if (capability == NULL)
+        break;
+      if (g_ascii_strcasecmp (capability, "IDLE") == 0)
+        has_idle = TRUE;
+    }
+  self->server_has_idle = has_idle;
 }
 
 static void
@@ -268,6 +373,7 @@ handle_untagged (ImapClient *self, ImapParser *parser)
           fail_now (self, "the server's greeting is not * OK (RFC 3501 7.1.1)");
           return;
         }
+      read_greeting_capabilities (self, parser);
       self->state = CLIENT_LOGIN;
       const char *args[] = { self->user, self->password, NULL };
       send_command (self, "LOGIN", "imap.cmd.login", args);
@@ -276,7 +382,17 @@ handle_untagged (ImapClient *self, ImapParser *parser)
   if (!imap_parser_read_number (parser, &number) || !imap_parser_skip_space (parser))
     return;
   if (imap_parser_skip_word (parser, "EXISTS"))
-    self->exists = number;
+    {
+      /* RFC 3501 7.3.1: a larger count means new mail. */
+      if (number > self->exists)
+        self->new_mail = TRUE;
+      self->exists = number;
+      if (self->state == CLIENT_IDLING && self->new_mail)
+        send_done (self);
+    }
+  else if (imap_parser_skip_word (parser, "EXPUNGE"))
+    /* RFC 3501 7.4.1: one message fewer; later ones renumbered. */
+    self->exists = self->exists > 0 ? self->exists - 1 : 0;
   else if (imap_parser_skip_word (parser, "FETCH") && imap_parser_skip_space (parser)
            && !read_fetch (self, parser))
     fail_now (self, "the server sent a FETCH response this client cannot read");
@@ -311,18 +427,27 @@ handle_tagged (ImapClient *self, ImapParser *parser)
       }
       break;
     case CLIENT_SELECT:
-      if (self->exists == 0)
-        {
-          send_logout (self);
-          break;
-        }
-      self->state = CLIENT_FETCH;
-      /* RFC 3501 6.4.5: BODY[] sets \Seen, BODY.PEEK[] leaves it. */
-      send_command (self, self->mark_seen ? "UID FETCH 1:* (UID FLAGS BODY[])" : "UID FETCH 1:* (UID FLAGS BODY.PEEK[])",
-                    "imap.cmd.uid-fetch", NULL);
+      if (self->exists > 0)
+        send_fetch (self);
+      else if (self->batch != NULL)
+        fetch_completed_in_idle_mode (self);
+      else
+        send_logout (self);
       break;
     case CLIENT_FETCH:
-      send_logout (self);
+      if (self->batch != NULL)
+        fetch_completed_in_idle_mode (self);
+      else
+        send_logout (self);
+      break;
+    case CLIENT_IDLE_START:
+    case CLIENT_IDLING:
+    case CLIENT_IDLE_DONE:
+      /* IDLE ended, after DONE or because the server ended it. */
+      if (self->new_mail)
+        send_fetch (self);
+      else
+        send_idle (self);
       break;
     case CLIENT_LOGOUT:
       {
@@ -344,6 +469,14 @@ handle_response (ImapClient *self, const guint8 *data, gsize len)
   imap_parser_init (&parser, data, len);
   if (imap_parser_skip_char (&parser, '+'))
     {
+      if (self->state == CLIENT_IDLE_START)
+        {
+          /* RFC 2177 3: "+ idling"; news may come from now on. */
+          self->state = CLIENT_IDLING;
+          if (self->new_mail)
+            send_done (self);
+          return;
+        }
       /* RFC 3501 7.5: the server is ready for the next literal's octets. */
       g_autoptr(GString) part = g_queue_pop_head (&self->pending);
       if (part == NULL)
@@ -425,7 +558,28 @@ imap_client_new (const char *user, const char *password, const char *folder, gbo
   self->received = g_byte_array_new ();
   self->response = g_byte_array_new ();
   self->fetched = g_ptr_array_new_with_free_func ((GDestroyNotify) mail_fetched_free);
+  self->server_has_idle = TRUE;
   return self;
+}
+
+void
+imap_client_set_idle (ImapClient *self, ImapClientBatchFunc batch)
+{
+  g_return_if_fail (self->state == CLIENT_GREETING);
+  self->batch = batch;
+}
+
+void
+imap_client_idle_refresh (ImapClient *self)
+{
+  if (self->state == CLIENT_IDLING)
+    send_done (self);
+}
+
+gboolean
+imap_client_is_idling (ImapClient *self)
+{
+  return self->state == CLIENT_IDLING;
 }
 
 void
@@ -490,7 +644,11 @@ imap_client_connection_lost (ImapClient *self)
 {
   if (self->state == CLIENT_FINISHED)
     return;
-  finish (self, FALSE, self->error != NULL ? self->error : "the connection was lost before LOGOUT completed");
+  const char *text = self->error;
+  if (text == NULL)
+    text = self->batch != NULL && self->first_batch_reported ? "the connection was lost while idling"
+                                                             : "the connection was lost before LOGOUT completed";
+  finish (self, FALSE, text);
 }
 
 gboolean

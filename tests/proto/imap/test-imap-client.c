@@ -39,7 +39,9 @@ struct _Wire
   guint done_calls;
   gboolean ok;
   char *error;
-  GPtrArray *fetched;      /* copies of what done() saw */
+  GPtrArray *fetched;      /* copies of what done() and batch() saw */
+  guint batches;           /* batch() calls */
+  guint pushed_batches;    /* of which with pushed TRUE */
 };
 
 static gboolean
@@ -68,12 +70,8 @@ side_close (gpointer impl)
 }
 
 static void
-on_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *fetched)
+keep_copies (Wire *wire, GPtrArray *fetched)
 {
-  Wire *wire = user_data;
-  wire->done_calls++;
-  wire->ok = ok;
-  wire->error = g_strdup (error_text);
   for (guint i = 0; i < fetched->len; i++)
     {
       const MailFetched *original = g_ptr_array_index (fetched, i);
@@ -82,6 +80,27 @@ on_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *fet
       copy->data = g_bytes_ref (original->data);
       g_ptr_array_add (wire->fetched, copy);
     }
+}
+
+static void
+on_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *fetched)
+{
+  Wire *wire = user_data;
+  wire->done_calls++;
+  wire->ok = ok;
+  g_free (wire->error);
+  wire->error = g_strdup (error_text);
+  keep_copies (wire, fetched);
+}
+
+static void
+on_batch (gpointer user_data, gboolean pushed, GPtrArray *fetched)
+{
+  Wire *wire = user_data;
+  assert_true (pushed == (wire->batches > 0));
+  wire->batches++;
+  wire->pushed_batches += pushed ? 1 : 0;
+  keep_copies (wire, fetched);
 }
 
 static void
@@ -152,6 +171,23 @@ run_session (Wire *wire, const char *user, const char *password, const char *fol
   wire->client = imap_client_new (user, password, folder, mark_seen, &wire->client_transport, on_done, wire);
   imap_server_start (wire->server);
   pump (wire);
+}
+
+/* The same session in IDLE mode: it stops once the client idles. */
+static void
+run_idle_session (Wire *wire)
+{
+  wire->server = imap_server_new (wire->store, "imap.example.org", &wire->server_transport);
+  wire->client = imap_client_new (ALICE, "secret", "INBOX", TRUE, &wire->client_transport, on_done, wire);
+  imap_client_set_idle (wire->client, on_batch);
+  imap_server_start (wire->server);
+  pump (wire);
+}
+
+static void
+feed_text (ImapClient *client, const char *text)
+{
+  imap_client_feed (client, (const guint8 *) text, strlen (text));
 }
 
 static void
@@ -286,6 +322,217 @@ test_client_rejects_what_it_cannot_read (void **state)
   assert_true (imap_client_is_finished (client));
 }
 
+/* ---- IDLE mode (RFC 2177) ---- */
+
+static void
+test_idle_client_idles_after_the_first_fetch (void **state)
+{
+  Wire *wire = *state;
+  deliver (wire->store, "Subject: one\r\n\r\nfirst\r\n");
+  run_idle_session (wire);
+
+  assert_int_equal (wire->batches, 1);
+  assert_int_equal (wire->pushed_batches, 0);
+  assert_int_equal (wire->fetched->len, 1);
+  assert_int_equal (wire->done_calls, 0);
+  assert_true (imap_client_is_idling (wire->client));
+  assert_false (wire->client_side.closed);
+  assert_string_equal (wire->client_side.transcript->str,
+                       "a1 LOGIN alice@example.org secret\r\na2 SELECT INBOX\r\n"
+                       "a3 UID FETCH 1:* (UID FLAGS BODY[])\r\na4 IDLE\r\n");
+  assert_true (g_str_has_suffix (wire->server_side.transcript->str, "+ idling\r\n"));
+}
+
+static void
+test_idle_client_on_empty_mailbox_reports_an_empty_first_batch (void **state)
+{
+  Wire *wire = *state;
+  run_idle_session (wire);
+
+  assert_int_equal (wire->batches, 1);
+  assert_int_equal (wire->fetched->len, 0);
+  assert_true (imap_client_is_idling (wire->client));
+  assert_string_equal (wire->client_side.transcript->str,
+                       "a1 LOGIN alice@example.org secret\r\na2 SELECT INBOX\r\na3 IDLE\r\n");
+}
+
+static void
+test_idle_client_receives_delivered_mail_without_polling (void **state)
+{
+  Wire *wire = *state;
+  deliver (wire->store, "Subject: one\r\n\r\nfirst\r\n");
+  run_idle_session (wire);
+  g_string_truncate (wire->client_side.transcript, 0);
+
+  /* The delivery alone makes the server push "* 2 EXISTS". */
+  deliver (wire->store, "Subject: two\r\n\r\nsecond\r\n");
+  assert_non_null (strstr ((const char *) wire->server_side.in_flight->data, "* 2 EXISTS\r\n"));
+  pump (wire);
+
+  assert_int_equal (wire->batches, 2);
+  assert_int_equal (wire->pushed_batches, 1);
+  assert_int_equal (wire->fetched->len, 2);
+  const MailFetched *pushed = g_ptr_array_index (wire->fetched, 1);
+  assert_int_equal (pushed->uid, 2);
+  assert_memory_equal (g_bytes_get_data (pushed->data, NULL), "Subject: two\r\n\r\nsecond\r\n", 24);
+  assert_true (imap_client_is_idling (wire->client));
+  assert_string_equal (wire->client_side.transcript->str,
+                       "DONE\r\na5 UID FETCH 2:* (UID FLAGS BODY[])\r\na6 IDLE\r\n");
+  assert_int_equal (wire->done_calls, 0);
+}
+
+static void
+test_idle_client_fetches_again_when_mail_arrives_during_a_fetch (void **state)
+{
+  Wire *wire = *state;
+  void (*to_client) (gpointer, const guint8 *, gsize) = (void (*) (gpointer, const guint8 *, gsize)) imap_client_feed;
+  void (*to_server) (gpointer, const guint8 *, gsize) = (void (*) (gpointer, const guint8 *, gsize)) imap_server_feed;
+  run_idle_session (wire);
+  g_string_truncate (wire->client_side.transcript, 0);
+
+  deliver (wire->store, "Subject: one\r\n\r\nfirst\r\n");
+  move (&wire->server_side, to_client, wire->client);    /* * 1 EXISTS */
+  move (&wire->client_side, to_server, wire->server);    /* DONE */
+  move (&wire->server_side, to_client, wire->client);    /* a3 OK IDLE terminated */
+  assert_true (g_str_has_suffix (wire->client_side.transcript->str, "a4 UID FETCH 1:* (UID FLAGS BODY[])\r\n"));
+  /* Not idling now: this delivery waits for the end of the next command. */
+  deliver (wire->store, "Subject: two\r\n\r\nsecond\r\n");
+  assert_int_equal (wire->server_side.in_flight->len, 0);
+  pump (wire);
+
+  assert_int_equal (wire->pushed_batches, 2);
+  assert_int_equal (wire->fetched->len, 2);
+  assert_string_equal (wire->client_side.transcript->str,
+                       "DONE\r\na4 UID FETCH 1:* (UID FLAGS BODY[])\r\n"
+                       "a5 UID FETCH 2:* (UID FLAGS BODY[])\r\na6 IDLE\r\n");
+  assert_true (imap_client_is_idling (wire->client));
+}
+
+static void
+test_idle_refresh_sends_done_and_idle_again (void **state)
+{
+  Wire *wire = *state;
+  run_idle_session (wire);
+  g_string_truncate (wire->client_side.transcript, 0);
+
+  imap_client_idle_refresh (wire->client);
+  assert_false (imap_client_is_idling (wire->client));
+  pump (wire);
+  imap_client_idle_refresh (wire->client);
+  pump (wire);
+
+  assert_string_equal (wire->client_side.transcript->str, "DONE\r\na4 IDLE\r\nDONE\r\na5 IDLE\r\n");
+  assert_true (imap_client_is_idling (wire->client));
+  assert_int_equal (wire->batches, 1);
+  assert_int_equal (wire->done_calls, 0);
+}
+
+static void
+test_idle_refresh_does_nothing_unless_idling (void **state)
+{
+  Wire *wire = *state;
+  wire->client = imap_client_new (ALICE, "secret", "INBOX", TRUE, &wire->client_transport, on_done, wire);
+  imap_client_set_idle (wire->client, on_batch);
+  imap_client_idle_refresh (wire->client);
+  feed_text (wire->client, "* OK [CAPABILITY IMAP4rev1 IDLE] hi\r\na1 OK in\r\n* 0 EXISTS\r\na2 OK sel\r\n");
+  imap_client_idle_refresh (wire->client);   /* IDLE sent, no "+" yet */
+  assert_string_equal (wire->client_side.transcript->str,
+                       "a1 LOGIN alice@example.org secret\r\na2 SELECT INBOX\r\na3 IDLE\r\n");
+}
+
+static void
+test_idle_client_ends_cleanly_on_autologout (void **state)
+{
+  Wire *wire = *state;
+  run_idle_session (wire);
+  g_string_truncate (wire->client_side.transcript, 0);
+
+  imap_server_idle_timeout (wire->server);
+  pump (wire);
+
+  assert_int_equal (wire->done_calls, 1);
+  assert_false (wire->ok);
+  assert_string_equal (wire->error, "the server closed the session: Autologout; idle for too long");
+  assert_true (imap_client_is_finished (wire->client));
+  assert_true (wire->client_side.closed);
+  /* Nothing is written after the BYE, not even by a late refresh. */
+  imap_client_idle_refresh (wire->client);
+  imap_client_connection_lost (wire->client);
+  assert_string_equal (wire->client_side.transcript->str, "");
+  assert_int_equal (wire->done_calls, 1);
+}
+
+static void
+test_idle_client_reports_lost_connection_once (void **state)
+{
+  Wire *wire = *state;
+  deliver (wire->store, "Subject: one\r\n\r\nfirst\r\n");
+  run_idle_session (wire);
+  g_string_truncate (wire->client_side.transcript, 0);
+
+  imap_client_connection_lost (wire->client);
+  imap_server_connection_lost (wire->server);
+  imap_client_connection_lost (wire->client);
+  imap_client_idle_refresh (wire->client);
+  feed_text (wire->client, "* 2 EXISTS\r\n");
+
+  assert_int_equal (wire->done_calls, 1);
+  assert_false (wire->ok);
+  assert_string_equal (wire->error, "the connection was lost while idling");
+  assert_int_equal (wire->fetched->len, 1);
+  assert_string_equal (wire->client_side.transcript->str, "");
+}
+
+static void
+test_idle_client_keeps_only_messages_above_the_highest_uid (void **state)
+{
+  Wire *wire = *state;
+  wire->client = imap_client_new (ALICE, "secret", "INBOX", TRUE, &wire->client_transport, on_done, wire);
+  imap_client_set_idle (wire->client, on_batch);
+  feed_text (wire->client, "* OK [CAPABILITY IMAP4rev1 IDLE] hi\r\na1 OK in\r\n* 1 EXISTS\r\na2 OK sel\r\n"
+                           "* 1 FETCH (UID 7 FLAGS () BODY[] {3}\r\nabc)\r\na3 OK done\r\n"
+                           "+ idling\r\n* 2 EXISTS\r\na4 OK IDLE terminated\r\n");
+  /* RFC 3501 6.4.8: 8:* matches UID 7, the last one, when no UID is above it. */
+  feed_text (wire->client, "* 1 FETCH (UID 7 FLAGS () BODY[] {3}\r\nabc)\r\na5 OK done\r\n");
+
+  assert_int_equal (wire->batches, 1);
+  assert_int_equal (wire->fetched->len, 1);
+  assert_true (g_str_has_suffix (wire->client_side.transcript->str,
+                                 "a4 IDLE\r\nDONE\r\na5 UID FETCH 8:* (UID FLAGS BODY[])\r\na6 IDLE\r\n"));
+}
+
+static void
+test_idle_client_logs_out_when_the_server_does_not_announce_idle (void **state)
+{
+  Wire *wire = *state;
+  wire->client = imap_client_new (ALICE, "secret", "INBOX", TRUE, &wire->client_transport, on_done, wire);
+  imap_client_set_idle (wire->client, on_batch);
+  feed_text (wire->client, "* OK [CAPABILITY IMAP4rev1] hi\r\na1 OK in\r\n* 0 EXISTS\r\na2 OK sel\r\n");
+  assert_true (g_str_has_suffix (wire->client_side.transcript->str, "a3 LOGOUT\r\n"));
+  feed_text (wire->client, "* BYE bye\r\na3 OK out\r\n");
+
+  assert_int_equal (wire->batches, 1);
+  assert_int_equal (wire->done_calls, 1);
+  assert_false (wire->ok);
+  assert_string_equal (wire->error, "the server does not announce IDLE (RFC 2177 3)");
+  assert_null (strstr (wire->client_side.transcript->str, "IDLE"));
+}
+
+static void
+test_idle_client_reports_a_refused_idle (void **state)
+{
+  Wire *wire = *state;
+  wire->client = imap_client_new (ALICE, "secret", "INBOX", TRUE, &wire->client_transport, on_done, wire);
+  imap_client_set_idle (wire->client, on_batch);
+  feed_text (wire->client, "* OK hi\r\na1 OK in\r\n* 0 EXISTS\r\na2 OK sel\r\na3 BAD no IDLE here\r\n");
+  feed_text (wire->client, "a4 OK out\r\n");
+
+  assert_int_equal (wire->done_calls, 1);
+  assert_false (wire->ok);
+  assert_string_equal (wire->error, "IDLE failed: BAD no IDLE here");
+  assert_true (wire->client_side.closed);
+}
+
 int
 main (void)
 {
@@ -299,6 +546,17 @@ main (void)
     T (test_client_skips_fetch_on_empty_mailbox),
     T (test_client_reports_lost_connection_once),
     T (test_client_rejects_what_it_cannot_read),
+    T (test_idle_client_idles_after_the_first_fetch),
+    T (test_idle_client_on_empty_mailbox_reports_an_empty_first_batch),
+    T (test_idle_client_receives_delivered_mail_without_polling),
+    T (test_idle_client_fetches_again_when_mail_arrives_during_a_fetch),
+    T (test_idle_refresh_sends_done_and_idle_again),
+    T (test_idle_refresh_does_nothing_unless_idling),
+    T (test_idle_client_ends_cleanly_on_autologout),
+    T (test_idle_client_reports_lost_connection_once),
+    T (test_idle_client_keeps_only_messages_above_the_highest_uid),
+    T (test_idle_client_logs_out_when_the_server_does_not_announce_idle),
+    T (test_idle_client_reports_a_refused_idle),
   };
 #undef T
   return cmocka_run_group_tests (tests, NULL, NULL);
