@@ -48,6 +48,9 @@ struct _SmtpClient
   gboolean peer_has_pipelining;
   gboolean want_starttls;
   gboolean tls;
+  gboolean pipelined;        /* MAIL and the RCPTs went out as one group */
+  gboolean peer_has_size;
+  SmtpReply *mail_refusal;   /* pipelined: the refusal of MAIL, if any */
 };
 
 SmtpClient *
@@ -92,6 +95,7 @@ smtp_client_free (SmtpClient *self)
   g_array_unref (self->accepted_index);
   g_ptr_array_unref (self->result.recipient_replies);
   smtp_reply_free (self->result.data_reply);
+  smtp_reply_free (self->mail_refusal);
   g_free (self);
 }
 
@@ -170,14 +174,31 @@ send_mail (SmtpClient *self)
 {
   g_autofree char *size = NULL;
 
+  if (self->recipients == NULL || self->recipients[0] == NULL)
+    {
+      /* Nothing to send to: a transaction needs at least one RCPT. */
+      quit (self);
+      report (self, SMTP_OUTCOME_REJECTED);
+      return;
+    }
   self->state = STATE_MAIL;
-  /* RFC 1870 6: declare the size so a server can refuse a message that is
-   * too large before it is sent. */
-  if (self->peer_speaks_esmtp && !self->lmtp)
+  /* RFC 1870 6: declare the size, when the server advertised SIZE, so it
+   * can refuse a message that is too large before it is sent. */
+  if (self->peer_has_size && !self->lmtp)
     send_line (self, "smtp.cmd.mail", "MAIL FROM:<%s> SIZE=%" G_GSIZE_FORMAT, self->reverse_path,
                g_bytes_get_size (self->content));
   else
     send_line (self, "smtp.cmd.mail", "MAIL FROM:<%s>", self->reverse_path);
+  if (!self->peer_has_pipelining)
+    return;
+  /* RFC 2920 3.1: with PIPELINING, MAIL and every RCPT go out as one
+   * group, and the replies are read in order afterwards: one round trip
+   * instead of one per recipient.  DATA follows once a recipient has been
+   * accepted (grouping it too is allowed, but then a transaction whose
+   * recipients were all refused needs a 503 or an empty message to end). */
+  self->pipelined = TRUE;
+  for (guint i = 0; self->recipients[i] != NULL; i++)
+    send_line (self, "smtp.cmd.rcpt", "RCPT TO:<%s>", self->recipients[i]);
 }
 
 static void
@@ -234,6 +255,7 @@ handle_reply (SmtpClient *self, guint code, const char *text)
         {
           self->peer_speaks_esmtp = TRUE;
           self->peer_has_pipelining = strstr (self->reply_text->str, "PIPELINING") != NULL;
+          self->peer_has_size = strstr (self->reply_text->str, "\nSIZE") != NULL;
           if (self->want_starttls && !self->tls && strstr (self->reply_text->str, "\nSTARTTLS") != NULL)
             {
               self->state = STATE_STARTTLS;
@@ -284,6 +306,15 @@ handle_reply (SmtpClient *self, guint code, const char *text)
         give_up (self, reply);
       break;
     case STATE_MAIL:
+      if (self->pipelined)
+        {
+          /* The RCPTs and DATA are already on their way: read their
+           * replies; a refused MAIL decides every recipient's fate. */
+          if (code / 100 != 2)
+            self->mail_refusal = smtp_reply_copy (reply);
+          self->state = STATE_RCPT;
+          return;
+        }
       if (code / 100 != 2)
         {
           give_up (self, reply);
@@ -295,7 +326,9 @@ handle_reply (SmtpClient *self, guint code, const char *text)
     case STATE_RCPT:
       {
         guint index = self->next_recipient++;
-        if (code / 100 == 2)
+        if (self->mail_refusal != NULL)
+          self->result.recipient_replies->pdata[index] = smtp_reply_copy (self->mail_refusal);
+        else if (code / 100 == 2)
           {
             self->accepted++;
             g_array_append_val (self->accepted_index, index);
@@ -304,7 +337,14 @@ handle_reply (SmtpClient *self, guint code, const char *text)
           self->result.recipient_replies->pdata[index] = smtp_reply_copy (reply);
         if (self->recipients[self->next_recipient] != NULL)
           {
-            send_line (self, "smtp.cmd.rcpt", "RCPT TO:<%s>", self->recipients[self->next_recipient]);
+            if (!self->pipelined)
+              send_line (self, "smtp.cmd.rcpt", "RCPT TO:<%s>", self->recipients[self->next_recipient]);
+            return;
+          }
+        if (self->mail_refusal != NULL)
+          {
+            quit (self);
+            report (self, SMTP_OUTCOME_REJECTED);
             return;
           }
         if (self->accepted == 0)

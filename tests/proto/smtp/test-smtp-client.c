@@ -309,7 +309,7 @@ test_client_reports_each_recipients_reply (void **state)
 }
 
 static void
-test_client_with_every_recipient_refused_sends_no_data (void **state)
+test_client_with_every_recipient_refused_sends_no_content (void **state)
 {
   g_autoptr(Wire) wire = wire_new (SMTP_SERVICE_RELAY);
   g_autoptr(GBytes) content = content_of ("x\r\n");
@@ -324,8 +324,9 @@ test_client_with_every_recipient_refused_sends_no_data (void **state)
   assert_false (wire->outcome.dot_sent);
   assert_null (wire->outcome.data_reply);
   assert_int_equal (recipient_code (&wire->outcome, 0), 550);
-  assert_null (strstr (wire->client_wrote->str, "DATA"));
-  assert_true (g_str_has_suffix (wire->client_wrote->str, "QUIT\r\n"));
+  /* No recipient was accepted, so no DATA: straight to QUIT. */
+  assert_non_null (strstr (wire->client_wrote->str, "RCPT TO:<ghost@foo.example>\r\nQUIT\r\n"));
+  assert_null (strstr (wire->client_wrote->str, "x\r\n.\r\n"));
   assert_int_equal (wire->messages, 0);
 }
 
@@ -378,8 +379,9 @@ test_client_refused_by_size_gives_up_at_mail (void **state)
   /* The MAIL refusal decides every recipient. */
   assert_int_equal (recipient_code (&wire->outcome, 0), 552);
   assert_int_equal (recipient_code (&wire->outcome, 1), 552);
-  assert_null (strstr (wire->client_wrote->str, "RCPT"));
-  assert_true (g_str_has_suffix (wire->client_wrote->str, "QUIT\r\n"));
+  /* Pipelined, the RCPTs left with MAIL; no DATA followed. */
+  assert_non_null (strstr (wire->client_wrote->str, "RCPT TO:<carol@foo.example>\r\nQUIT\r\n"));
+  assert_int_equal (wire->messages, 0);
 }
 
 static void
@@ -551,8 +553,48 @@ test_client_reads_multiline_replies_and_replies_split_anywhere (void **state)
   script_step (script, " line\r\n220 ready\r", "");
   script_step (script, "\n", "EHLO bar.example\r\n");
   script_step (script, "250-mx.foo.example\r\n250-PIPELINING\r\n", "");
-  script_step (script, "250 SIZE 1000\r\n", "MAIL FROM:<alice@bar.example> SIZE=3\r\n");
+  /* RFC 2920: the server offers PIPELINING, so MAIL and RCPT go as one group. */
+  script_step (script, "250 SIZE 1000\r\n",
+               "MAIL FROM:<alice@bar.example> SIZE=3\r\nRCPT TO:<bob@foo.example>\r\n");
 }
+
+static void
+test_client_without_recipients_quits_instead_of_mail (void **state)
+{
+  g_autoptr(GBytes) content = content_of ("x\r\n");
+  const char *recipients[] = { NULL };
+  SmtpClientConfig config = { "bar.example", FALSE, NULL, NULL, "alice@bar.example", recipients, content, FALSE };
+  g_autoptr(Script) script = script_new (&config);
+
+  script_step (script, "220 mx ready\r\n", "EHLO bar.example\r\n");
+  script_step (script, "250 mx\r\n", "QUIT\r\n");
+  assert_int_equal (script->outcome.reports, 1);
+  assert_int_equal (script->outcome.outcome, SMTP_OUTCOME_REJECTED);
+}
+
+static void
+test_client_pipelines_and_reads_the_replies_in_order (void **state)
+{
+  g_autoptr(GBytes) content = content_of ("x\r\n");
+  const char *recipients[] = { "bob@foo.example", "ghost@foo.example", "carol@foo.example", NULL };
+  SmtpClientConfig config = { "bar.example", FALSE, NULL, NULL, "alice@bar.example", recipients, content, FALSE };
+  g_autoptr(Script) script = script_new (&config);
+
+  script_step (script, "220 mx.foo.example ready\r\n", "EHLO bar.example\r\n");
+  script_step (script, "250-mx.foo.example\r\n250 PIPELINING\r\n",
+               "MAIL FROM:<alice@bar.example>\r\nRCPT TO:<bob@foo.example>\r\n"
+               "RCPT TO:<ghost@foo.example>\r\nRCPT TO:<carol@foo.example>\r\n");
+  /* The replies come in order, one per command, possibly all at once;
+   * DATA follows them, since two recipients were accepted. */
+  script_step (script, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 No such user\r\n250 2.1.5 Ok\r\n", "DATA\r\n");
+  script_step (script, "354 go ahead\r\n", "x\r\n.\r\n");
+  script_step (script, "250 2.0.0 Ok: queued\r\n", "QUIT\r\n");
+  assert_int_equal (script->outcome.outcome, SMTP_OUTCOME_SENT);
+  assert_int_equal (recipient_code (&script->outcome, 0), 250);
+  assert_int_equal (recipient_code (&script->outcome, 1), 550);
+  assert_int_equal (recipient_code (&script->outcome, 2), 250);
+}
+
 
 static void
 test_client_gives_up_on_421_greeting_and_quits_after_554 (void **state)
@@ -586,7 +628,8 @@ test_client_connection_lost_after_the_dot_sets_dot_sent (void **state)
   g_autoptr(Script) script = script_new (&config);
 
   script_step (script, "220 mx\r\n", "EHLO bar.example\r\n");
-  script_step (script, "250 mx\r\n", "MAIL FROM:<alice@bar.example> SIZE=3\r\n");
+  /* RFC 1870: no SIZE in the EHLO reply, so no SIZE parameter. */
+  script_step (script, "250 mx\r\n", "MAIL FROM:<alice@bar.example>\r\n");
   script_step (script, "250 2.1.0 Ok\r\n", "RCPT TO:<bob@foo.example>\r\n");
   script_step (script, "250 2.1.5 Ok\r\n", "DATA\r\n");
   script_step (script, "354 go\r\n", "x\r\n.\r\n");
@@ -613,7 +656,8 @@ test_client_connection_lost_before_the_dot_leaves_dot_sent_false (void **state)
   g_autoptr(Script) script = script_new (&config);
 
   script_step (script, "220 mx\r\n", "EHLO bar.example\r\n");
-  script_step (script, "250 mx\r\n", "MAIL FROM:<alice@bar.example> SIZE=3\r\n");
+  /* RFC 1870: no SIZE in the EHLO reply, so no SIZE parameter. */
+  script_step (script, "250 mx\r\n", "MAIL FROM:<alice@bar.example>\r\n");
   smtp_client_connection_lost (script->client);
   assert_int_equal (script->outcome.outcome, SMTP_OUTCOME_LOST);
   assert_false (script->outcome.dot_sent);
@@ -628,7 +672,8 @@ test_client_lost_after_the_outcome_keeps_the_outcome (void **state)
   g_autoptr(Script) script = script_new (&config);
 
   script_step (script, "220 mx\r\n", "EHLO bar.example\r\n");
-  script_step (script, "250 mx\r\n", "MAIL FROM:<alice@bar.example> SIZE=3\r\n");
+  /* RFC 1870: no SIZE in the EHLO reply, so no SIZE parameter. */
+  script_step (script, "250 mx\r\n", "MAIL FROM:<alice@bar.example>\r\n");
   script_step (script, "250 Ok\r\n", "RCPT TO:<bob@foo.example>\r\n");
   script_step (script, "250 Ok\r\n", "DATA\r\n");
   script_step (script, "354 go\r\n", "x\r\n.\r\n");
@@ -673,7 +718,9 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_client_sends_a_message_and_reports_sent),
     cmocka_unit_test (test_client_reports_each_recipients_reply),
-    cmocka_unit_test (test_client_with_every_recipient_refused_sends_no_data),
+    cmocka_unit_test (test_client_with_every_recipient_refused_sends_no_content),
+    cmocka_unit_test (test_client_pipelines_and_reads_the_replies_in_order),
+    cmocka_unit_test (test_client_without_recipients_quits_instead_of_mail),
     cmocka_unit_test (test_client_dot_stuffs_on_the_wire),
     cmocka_unit_test (test_client_null_reverse_path_for_bounces),
     cmocka_unit_test (test_client_refused_by_size_gives_up_at_mail),
