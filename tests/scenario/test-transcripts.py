@@ -6,7 +6,7 @@ line, against an expected transcript kept as data (one "C: ..." or
 Usage: test-transcripts.py MAILSIM SCENARIO_FOLDER TRANSCRIPT_FOLDER
 
 Each TRANSCRIPT_FOLDER/NAME.txt is compared with the first connection of
-SCENARIO_FOLDER/NAME.mailsim."""
+SCENARIO_FOLDER/NAME.mailsim, and NAME@N.txt with its connection N."""
 
 import json
 import os
@@ -20,7 +20,9 @@ results = []
 for name in sorted(os.listdir(TRANSCRIPTS)):
     if not name.endswith(".txt"):
         continue
-    scenario = os.path.join(SCENARIOS, name[:-4] + ".mailsim")
+    stem, _, number = name[:-4].partition("@")
+    connection = int(number) if number else 1
+    scenario = os.path.join(SCENARIOS, stem + ".mailsim")
     with open(os.path.join(TRANSCRIPTS, name)) as expected_file:
         expected = [line.rstrip("\n") for line in expected_file if not line.startswith("#")]
     with tempfile.TemporaryDirectory() as work:
@@ -31,7 +33,7 @@ for name in sorted(os.listdir(TRANSCRIPTS)):
             events = [json.loads(line) for line in lines]
     actual = []
     for event in events:
-        if event["kind"] == "data" and event.get("connection") == 1:
+        if event["kind"] == "data" and event.get("connection") == connection:
             actual.extend(event["summary"])
     ok = done.returncode == 0 and actual == expected
     results.append(ok)
