@@ -6,6 +6,7 @@
 #include "nodes/sim-world.h"
 #include "nodes/store-node.h"
 #include "proto/imap/imap-client.h"
+#include "proto/imap/imap-server.h"
 #include "proto/message/mail-message.h"
 #include "proto/pop3/pop3-client.h"
 #include "proto/smtp/smtp-client.h"
@@ -23,6 +24,8 @@ typedef struct
   gboolean starttls;
   SimTime poll_interval;    /* 0: only when the timeline says so */
   SimEventId poll_timer;
+  gboolean idle;            /* IMAP IDLE: keep a session open for pushes */
+  struct _ClientSession *idle_session;  /* the open IDLE session, or NULL */
   MailClient *client;
 } MailAccount;
 
@@ -41,7 +44,7 @@ typedef enum
   SESSION_POP3,
 } SessionKind;
 
-typedef struct
+typedef struct _ClientSession
 {
   MailClient *client;
   MailAccount *account;
@@ -51,6 +54,8 @@ typedef struct
   gpointer protocol;     /* SmtpClient*, ImapClient* or Pop3Client* */
   gboolean closed;
   guint recipients;
+  SimEventId idle_refresh_timer;   /* IMAP IDLE sessions: re-issue IDLE (RFC 2177 3) */
+  gboolean idle_started;           /* the first batch came: the session idles */
 } ClientSession;
 
 static void
@@ -67,6 +72,13 @@ account_free (MailAccount *account)
 static void
 session_free (ClientSession *session)
 {
+  sim_scheduler_cancel (sim_world_get_scheduler (session->client->world), &session->idle_refresh_timer);
+  if (session->account->idle_session == session)
+    session->account->idle_session = NULL;
+  /* Freed with its stream still open (the device is being freed): no
+   * callback may reach this session any more. */
+  if (!session->closed)
+    sim_stream_set_handler (session->stream, NULL, NULL);
   switch (session->kind)
     {
     case SESSION_SUBMIT:
@@ -272,11 +284,10 @@ mail_client_send (MailClient *self, const char *from, const char *const *to,
 
 /* ---- reading ---- */
 
-static void
-fetch_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *fetched)
+/* Keeps the messages the device does not hold yet; returns how many. */
+static guint
+keep_fresh (MailAccount *account, GPtrArray *fetched)
 {
-  ClientSession *session = user_data;
-  MailAccount *account = session->account;
   guint fresh = 0;
 
   for (guint i = 0; i < fetched->len; i++)
@@ -290,10 +301,83 @@ fetch_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *
       g_ptr_array_add (account->messages, g_bytes_ref (message->data));
       fresh++;
     }
+  return fresh;
+}
+
+static void
+fetch_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *fetched)
+{
+  ClientSession *session = user_data;
+  MailAccount *account = session->account;
+  guint fresh = keep_fresh (account, fetched);
+
   sim_node_emit (session->client->node, SIM_EVENT_MAIL, "", "mail", "mail.fetched", ok ? "fetched" : "fetch-failed", NULL,
                  "%s: %u new message%s downloaded over %s%s%s", account->address, fresh, fresh == 1 ? "" : "s",
                  session->kind == SESSION_IMAP ? "IMAP" : "POP3", ok ? "" : ", then: ",
                  ok ? "" : (error_text != NULL ? error_text : "failure"));
+}
+
+/* ---- reading with IMAP IDLE (RFC 2177) ---- */
+
+static void idle_refresh_now (gpointer data);
+
+/* RFC 2177 3: IDLE again within 29 minutes of the last one, which went
+ * out just now (after a batch) or goes out after the refresh. */
+static void
+idle_refresh_schedule (ClientSession *session)
+{
+  SimScheduler *scheduler = sim_world_get_scheduler (session->client->world);
+
+  sim_scheduler_cancel (scheduler, &session->idle_refresh_timer);
+  session->idle_refresh_timer = sim_scheduler_after (scheduler, IMAP_IDLE_REFRESH, idle_refresh_now, session, NULL);
+}
+
+static void
+idle_refresh_now (gpointer data)
+{
+  ClientSession *session = data;
+
+  session->idle_refresh_timer = 0;
+  idle_refresh_schedule (session);
+  imap_client_idle_refresh (session->protocol);
+}
+
+static void
+idle_batch (gpointer user_data, gboolean pushed, GPtrArray *fetched)
+{
+  ClientSession *session = user_data;
+  MailAccount *account = session->account;
+  guint fresh = keep_fresh (account, fetched);
+
+  session->idle_started = TRUE;
+  if (pushed)
+    sim_node_emit (session->client->node, SIM_EVENT_MAIL, "", "mail", "mail.pushed", "pushed", NULL,
+                   "%s: %u new message%s pushed over IMAP IDLE", account->address, fresh, fresh == 1 ? "" : "s");
+  else
+    sim_node_emit (session->client->node, SIM_EVENT_MAIL, "", "mail", "mail.fetched", "fetched", NULL,
+                   "%s: %u new message%s downloaded over IMAP; the session stays open in IDLE to hear of new mail",
+                   account->address, fresh, fresh == 1 ? "" : "s");
+  idle_refresh_schedule (session);
+}
+
+static void
+idle_done (gpointer user_data, gboolean ok, const char *error_text, GPtrArray *fetched)
+{
+  ClientSession *session = user_data;
+  MailAccount *account = session->account;
+
+  /* Failed before it could idle: an ordinary failed check for mail. */
+  if (!session->idle_started)
+    {
+      fetch_done (user_data, ok, error_text, fetched);
+      return;
+    }
+  guint fresh = keep_fresh (account, fetched);
+  sim_node_emit (session->client->node, SIM_EVENT_MAIL, "", "mail", "mail.idle-ended", "idle-ended", NULL,
+                 "%s: the IMAP IDLE session ended (%s)%s; new mail is no longer pushed until the next check",
+                 account->address, error_text != NULL ? error_text : "logged out",
+                 fresh > 0 ? ", after the last messages came in" : "");
+  sim_scheduler_cancel (sim_world_get_scheduler (session->client->world), &session->idle_refresh_timer);
 }
 
 void
@@ -304,13 +388,25 @@ mail_client_fetch (MailClient *self, const char *address)
 
   if (account == NULL)
     return;
+  if (account->idle_session != NULL)
+    {
+      sim_node_emit (self->node, SIM_EVENT_ACTION, "", "mail", "action.fetch", "fetch", NULL,
+                     "%s checks for new mail: the IMAP IDLE session is open, new mail comes by itself", address);
+      return;
+    }
   sim_node_emit (self->node, SIM_EVENT_ACTION, "", "mail", "action.fetch", "fetch", NULL,
-                 "%s checks for new mail over %s", address, account->protocol == MAIL_CLIENT_IMAP ? "IMAP" : "POP3");
+                 "%s checks for new mail over %s%s", address, account->protocol == MAIL_CLIENT_IMAP ? "IMAP" : "POP3",
+                 account->idle ? " and stays connected in IDLE" : "");
   if (account->protocol == MAIL_CLIENT_IMAP)
     {
       session = session_open (self, account, SESSION_IMAP, account->store_address, STORE_PORT_IMAP);
       session->protocol = imap_client_new (account->address, account->password, "INBOX", TRUE,
-                                           &session->transport, fetch_done, session);
+                                           &session->transport, account->idle ? idle_done : fetch_done, session);
+      if (account->idle)
+        {
+          imap_client_set_idle (session->protocol, idle_batch);
+          account->idle_session = session;
+        }
     }
   else
     {
@@ -370,6 +466,15 @@ mail_client_set_starttls (MailClient *self, const char *address, gboolean startt
 
   if (account != NULL)
     account->starttls = starttls;
+}
+
+void
+mail_client_set_idle (MailClient *self, const char *address, gboolean idle)
+{
+  MailAccount *account = find_account (self, address);
+
+  if (account != NULL && account->protocol == MAIL_CLIENT_IMAP)
+    account->idle = idle;
 }
 
 static void

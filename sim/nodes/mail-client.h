@@ -33,6 +33,13 @@ void mail_client_set_starttls (MailClient *self, const char *address, gboolean s
 /* Check for mail every @interval from @first on, as a mail client set to
  * poll does (RFC 1939 and RFC 3501 leave the schedule to the client). */
 void mail_client_set_poll (MailClient *self, const char *address, SimTime first, SimTime interval);
+/* IMAP accounts only: a fetch opens a session that stays open and IDLEs
+ * (RFC 2177), so new mail is pushed to the device as soon as it is filed
+ * ("mail.pushed").  The device re-issues IDLE every IMAP_IDLE_REFRESH (29
+ * minutes); a fetch while the session is open does nothing, and one after
+ * the session ended (autologout, reset, the device going down) opens a
+ * new one, so 'poll' on the same account reconnects. */
+void mail_client_set_idle (MailClient *self, const char *address, gboolean idle);
 
 /* Timeline actions. */
 void mail_client_send (MailClient *self, const char *from, const char *const *to,

@@ -582,7 +582,7 @@ configure_client (BuildContext *context, SimNode *node, const ScenarioStatement 
       Option options[] = {
         { "password", TRUE, NULL }, { "submit", TRUE, NULL }, { "store", TRUE, NULL },
         { "protocol", TRUE, NULL }, { "keep", FALSE, NULL }, { "delete", FALSE, NULL },
-        { "tls", FALSE, NULL }, { "poll", TRUE, NULL },
+        { "tls", FALSE, NULL }, { "poll", TRUE, NULL }, { "idle", FALSE, NULL },
       };
       const char *example = "account bob@example.org password secret submit smtp.example.org store mail.example.org protocol imap";
       if (!parse_options (context, child, 2, options, G_N_ELEMENTS (options), "account option")
@@ -605,11 +605,16 @@ configure_client (BuildContext *context, SimNode *node, const ScenarioStatement 
         }
       if (options[4].value != NULL && options[5].value != NULL)
         return fail_at (context, options[5].value, "an account cannot both keep and delete mail; choose one");
+      /* IDLE is an IMAP extension (RFC 2177); POP3 has no way to push. */
+      if (options[8].value != NULL && protocol != MAIL_CLIENT_IMAP)
+        return fail_at (context, options[8].value,
+                        "'idle' needs IMAP (RFC 2177): POP3 cannot push new mail; use 'protocol imap', or drop 'idle' and check with 'poll TIME'");
       /* IMAP leaves mail on the server; POP3 clients delete unless told to keep. */
       gboolean keep = protocol == MAIL_CLIENT_IMAP ? options[5].value == NULL : options[4].value != NULL;
       mail_client_add_account (client, address->text, options[0].value->text, sim_node_get_address (submit),
                                sim_node_get_address (store), protocol, keep);
       mail_client_set_starttls (client, address->text, options[6].value != NULL);
+      mail_client_set_idle (client, address->text, options[8].value != NULL);
       if (options[7].value != NULL)
         {
           SimTime interval;

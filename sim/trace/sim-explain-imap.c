@@ -69,6 +69,10 @@ const SimExplanation sim_explain_imap[] = {
   { "imap.bad.line-too-long", "RFC 7162 4", "The command line is longer than the server accepts, so it was thrown away." },
   { "imap.bad.literal-too-large", "RFC 3501 7.5", "The server refuses the announced literal because it is too large, so the client must not send it." },
   { "imap.bad.cancelled", "RFC 3501 6.2.2", "The client cancelled the authentication exchange with \"*\"." },
+
+  /* What a device that IDLEs reports (sim/nodes/mail-client.c). */
+  { "mail.pushed", "RFC 2177 3", "The device was idling on an open IMAP session: the server announced the new message (EXISTS) the moment it was filed, so the device fetched it at once instead of waiting for its next poll." },
+  { "mail.idle-ended", "RFC 2177 3", "The device's IDLE session ended (the server logged it out, the connection broke or the device went down): no mail is pushed until it connects again." },
 };
 
 const gsize sim_explain_imap_count = G_N_ELEMENTS (sim_explain_imap);
