@@ -68,7 +68,8 @@ struct _Mta
   GArray *relay_clients;   /* guint32 addresses allowed to relay without AUTH */
   GArray *local_domains;   /* LocalDomain */
   guint32 smarthost;
-  SimTime retry_interval;
+  SimTime retry_interval;   /* the first wait; each later one doubles... */
+  SimTime max_backoff;      /* ...up to this (Postfix's minimal/maximal_backoff_time) */
   SimTime queue_lifetime;
   GPtrArray *queue;        /* QueueEntry*, in arrival order */
   GPtrArray *sessions;     /* ServerSession* */
@@ -818,6 +819,19 @@ attempt_delivery (gpointer data)
   start_group (self, entry, groups);
 }
 
+/* RFC 5321 4.5.4.1 leaves the retry strategy to the MTA; like Postfix,
+ * wait the retry interval after the first failed attempt and double the
+ * wait after each further one, up to the maximal backoff. */
+static SimTime
+retry_delay (Mta *self, guint attempts)
+{
+  SimTime wait = self->retry_interval;
+
+  for (guint i = 1; i < attempts && wait < self->max_backoff; i++)
+    wait *= 2;
+  return MIN (wait, MAX (self->max_backoff, self->retry_interval));
+}
+
 static void
 entry_attempt_finished (QueueEntry *entry)
 {
@@ -833,7 +847,8 @@ entry_attempt_finished (QueueEntry *entry)
       if (recipient->state == RECIPIENT_PENDING)
         pending++;
     }
-  if (pending > 0 && now - entry->arrived + self->retry_interval > self->queue_lifetime)
+  SimTime wait = retry_delay (self, entry->attempts);
+  if (pending > 0 && now - entry->arrived + wait > self->queue_lifetime)
     {
       /* RFC 5321 4.5.4.1: give up after the queue lifetime. */
       for (guint i = 0; i < entry->recipients->len; i++)
@@ -851,7 +866,7 @@ entry_attempt_finished (QueueEntry *entry)
     }
   else if (pending > 0)
     {
-      g_autofree char *when = sim_time_to_string (self->retry_interval);
+      g_autofree char *when = sim_time_to_string (wait);
       if (self->warn_after > 0 && !entry->warned && now - entry->arrived >= self->warn_after
           && entry->reverse_path[0] != '\0')
         {
@@ -873,7 +888,7 @@ entry_attempt_finished (QueueEntry *entry)
                            "message %s to <%s> deferred (%s); next try in %s", entry->id, recipient->address,
                            recipient->last_reply != NULL ? recipient->last_reply : "temporary failure", when);
         }
-      entry->retry_timer = sim_scheduler_after (sim_world_get_scheduler (self->world), self->retry_interval,
+      entry->retry_timer = sim_scheduler_after (sim_world_get_scheduler (self->world), wait,
                                                 attempt_delivery, entry, NULL);
       return;
     }
@@ -1439,6 +1454,7 @@ mta_new (SimWorld *world, SimNode *node)
   self->local_domains = g_array_new (FALSE, FALSE, sizeof (LocalDomain));
   self->relay_clients = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->retry_interval = MTA_DEFAULT_RETRY_INTERVAL;
+  self->max_backoff = MTA_DEFAULT_MAX_BACKOFF;
   self->queue_lifetime = MTA_DEFAULT_QUEUE_LIFETIME;
   self->queue = g_ptr_array_new_with_free_func ((GDestroyNotify) queue_entry_free);
   self->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) session_free);
@@ -1518,9 +1534,10 @@ mta_set_starttls (Mta *self, gboolean starttls)
 }
 
 void
-mta_set_retry (Mta *self, SimTime interval, SimTime lifetime)
+mta_set_retry (Mta *self, SimTime interval, SimTime max_backoff, SimTime lifetime)
 {
   self->retry_interval = interval;
+  self->max_backoff = max_backoff > 0 ? max_backoff : MAX (interval, MTA_DEFAULT_MAX_BACKOFF);
   self->queue_lifetime = lifetime;
 }
 

@@ -24,6 +24,8 @@ typedef struct _SimWorld SimWorld;
 /* RFC 5321 4.5.4.1: retry at least 30 minutes apart and give up after
  * 4-5 days.  Lessons use shorter, configurable values. */
 #define MTA_DEFAULT_RETRY_INTERVAL (5 * SIM_TIME_MINUTE)
+/* The longest wait between two attempts; Postfix's default is 4000 s. */
+#define MTA_DEFAULT_MAX_BACKOFF (4000 * SIM_TIME_SECOND)
 #define MTA_DEFAULT_QUEUE_LIFETIME (5 * SIM_TIME_DAY)
 /* RFC 5321 6.3: a message with this many Received fields is looping. */
 #define MTA_MAX_RECEIVED 30
@@ -43,7 +45,9 @@ void mta_set_smarthost (Mta *self, guint32 address);
 /* Relay mail to any domain for the client at @address, without AUTH: a
  * trusted network such as Postfix's mynetworks. */
 void mta_add_relay_client (Mta *self, guint32 address);
-void mta_set_retry (Mta *self, SimTime interval, SimTime lifetime);
+/* Retry @interval after the first failure, doubling up to @max_backoff
+ * (0: the default, 4000 s, or @interval if longer); bounce after @lifetime. */
+void mta_set_retry (Mta *self, SimTime interval, SimTime max_backoff, SimTime lifetime);
 /* Offer STARTTLS on its servers and use it when relaying (simulated TLS). */
 void mta_set_starttls (Mta *self, gboolean starttls);
 /* The largest message accepted (RFC 1870 SIZE); 0 keeps the default. */

@@ -539,14 +539,20 @@ configure_mta (BuildContext *context, SimNode *node, const ScenarioStatement *bl
           SimTime every, lifetime = MTA_DEFAULT_QUEUE_LIFETIME;
           if (interval == NULL || !parse_time_word (context, interval, &every))
             return FALSE;
-          Option options[] = { { "lifetime", TRUE, NULL } };
-          if (!parse_options (context, child, 2, options, 1, "retry option"))
+          SimTime max_backoff = 0;
+          Option options[] = { { "lifetime", TRUE, NULL }, { "max", TRUE, NULL } };
+          if (!parse_options (context, child, 2, options, G_N_ELEMENTS (options), "retry option"))
             return FALSE;
           if (options[0].value != NULL && !parse_time_word (context, options[0].value, &lifetime))
             return FALSE;
+          if (options[1].value != NULL && !parse_time_word (context, options[1].value, &max_backoff))
+            return FALSE;
           if (every <= 0)
             return fail_at (context, interval, "the retry interval must be longer than 0s");
-          mta_set_retry (mta, every, lifetime);
+          if (options[1].value != NULL && max_backoff < every)
+            return fail_at (context, options[1].value, "the longest wait ('max') cannot be shorter than the first (%s)",
+                            interval->text);
+          mta_set_retry (mta, every, max_backoff, lifetime);
         }
       else if (g_str_equal (keyword, "size-limit") || g_str_equal (keyword, "warn-after")
                || g_str_equal (keyword, "greylist") || g_str_equal (keyword, "rate-limit")

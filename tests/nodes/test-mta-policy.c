@@ -252,10 +252,11 @@ test_greylisting_delays_the_first_delivery_by_the_delay (void **state)
   assert_int_equal (run.accounting.delivered, 1);
   assert_int_equal (run.accounting.queued, 0);
   assert_int_equal (count_events (&run, "mail.greylist", "is new: deferred"), 1);
-  /* Retries every minute: too early at 1m and 2m, through at 3m. */
-  assert_int_equal (count_events (&run, "mail.greylist", "retried too early"), 2);
+  /* Retries back off exponentially (1m, then 2m more): too early at 1m,
+   * through at 3m, when the greylisting delay has passed. */
+  assert_int_equal (count_events (&run, "mail.greylist", "retried too early"), 1);
   assert_int_equal (count_events (&run, "mail.greylist", "was seen before and waited: accepted"), 1);
-  assert_int_equal (count_replies (&run, "450 4.7.1 <bob@example.org>: Recipient address rejected: Greylisted"), 3);
+  assert_int_equal (count_replies (&run, "450 4.7.1 <bob@example.org>: Recipient address rejected: Greylisted"), 2);
   GBytes *message = first_message (&run, "bob@example.org", "INBOX");
   assert_non_null (message);
   assert_every_key_explained (&run);
@@ -434,6 +435,74 @@ test_warn_after_sends_one_delay_warning_before_the_bounce (void **state)
 }
 
 static void
+test_retries_back_off_exponentially_up_to_the_maximum (void **state)
+{
+  Run run = { 0 };
+  GPtrArray *events;
+  g_autoptr (GArray) deferred = g_array_new (FALSE, FALSE, sizeof (SimTime));
+  g_autoptr (GArray) started = g_array_new (FALSE, FALSE, sizeof (SimTime));
+
+  /* The exchanger is down for good: every attempt fails and is deferred. */
+  run_world (&run, "retry 1m max 4m lifetime 20m", "", "10ms",
+             "duration 1h\ntimeline { at 0s node-down mx.example.org; at 1s send alice@example.com to bob@example.org }\n");
+  events = sim_trace_get_events (sim_world_get_trace (run.world));
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SimEvent *event = g_ptr_array_index (events, i);
+      if (!g_str_equal (event->from, "smtp.example.com"))
+        continue;
+      if (event->kind == SIM_EVENT_MAIL && g_strcmp0 (event->status, "deferred") == 0)
+        g_array_append_val (deferred, event->time);
+      /* Each attempt starts by asking DNS where example.org takes mail. */
+      if (event->kind == SIM_EVENT_NOTE && g_strcmp0 (event->status, "lookup") == 0)
+        g_array_append_val (started, event->time);
+    }
+  /* From each deferral to the next attempt: 1m, 2m, 4m, then 4m again
+   * (the maximum). */
+  static const SimTime expected_waits[] = { 1, 2, 4, 4 };
+  assert_true (deferred->len >= G_N_ELEMENTS (expected_waits));
+  assert_true (started->len >= G_N_ELEMENTS (expected_waits) + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (expected_waits); i++)
+    {
+      SimTime wait = g_array_index (started, SimTime, i + 1) - g_array_index (deferred, SimTime, i);
+      assert_int_equal (wait, expected_waits[i] * SIM_TIME_MINUTE);
+    }
+  /* The queue lifetime ends it: one bounce, with a failure report. */
+  assert_int_equal (run.accounting.bounced, 1);
+  assert_int_equal (run.accounting.queued, 0);
+  run_clear (&run);
+}
+
+static void
+test_failure_report_is_a_multipart_report_with_the_original_headers (void **state)
+{
+  Run run = { 0 };
+
+  run_world (&run, "", "", "10ms",
+             "timeline { at 1s send alice@example.com to nobody@example.org subject \"Lost\" }\n");
+  GBytes *report = first_message (&run, "alice@example.com", "INBOX");
+  assert_non_null (report);
+  g_autofree char *text = g_strndup (g_bytes_get_data (report, NULL), g_bytes_get_size (report));
+  g_autofree char *type = mail_message_get_header (report, "Content-Type");
+  /* RFC 3462: multipart/report of type delivery-status. */
+  assert_true (g_str_has_prefix (type, "multipart/report; report-type=delivery-status;"));
+  /* RFC 3464 2.2 and 2.3: per-message and per-recipient fields. */
+  assert_non_null (strstr (text, "Content-Type: message/delivery-status"));
+  assert_non_null (strstr (text, "Reporting-MTA: dns; smtp.example.com"));
+  assert_non_null (strstr (text, "Final-Recipient: rfc822; nobody@example.org"));
+  assert_non_null (strstr (text, "Action: failed"));
+  assert_non_null (strstr (text, "Status: 5.1.1"));
+  assert_non_null (strstr (text, "Diagnostic-Code: smtp; 550 5.1.1"));
+  /* The third part carries the original message's headers. */
+  assert_non_null (strstr (text, "Content-Type: text/rfc822-headers"));
+  assert_non_null (strstr (text, "Subject: Lost"));
+  /* Sent with the null reverse-path, so it can never bounce in turn. */
+  g_autofree char *return_path = mail_message_get_header (report, "Return-Path");
+  assert_string_equal (return_path, "<>");
+  run_clear (&run);
+}
+
+static void
 test_queue_survives_a_crash_and_no_retry_runs_while_down (void **state)
 {
   Run run = { 0 };
@@ -531,6 +600,8 @@ main (void)
     cmocka_unit_test (test_spf_lookup_limit_is_a_permerror),
     cmocka_unit_test (test_size_limit_refuses_large_messages_with_552),
     cmocka_unit_test (test_warn_after_sends_one_delay_warning_before_the_bounce),
+    cmocka_unit_test (test_retries_back_off_exponentially_up_to_the_maximum),
+    cmocka_unit_test (test_failure_report_is_a_multipart_report_with_the_original_headers),
     cmocka_unit_test (test_queue_survives_a_crash_and_no_retry_runs_while_down),
     cmocka_unit_test (test_mailbox_full_defers_and_user_delete_bounces),
     cmocka_unit_test (test_policy_and_fault_errors_name_the_fix),
