@@ -144,6 +144,15 @@ def main():
         code, out = run(["dig", "@" + HOST, "-p", str(ports["dns"]), "nowhere.example.org", "A", "+time=3", "+tries=1"])
         check("dig gets NXDOMAIN for a missing name", "status: NXDOMAIN" in out, out)
 
+        # A burst of random datagrams (some with a readable header, so they get
+        # FORMERR) must not stop the server answering the next real query.
+        noise = random.Random(5353)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for _ in range(200):
+                udp.sendto(bytes(noise.randrange(256) for _ in range(noise.randrange(1, 600))), (HOST, ports["dns"]))
+        code, out = run(["dig", "@" + HOST, "-p", str(ports["dns"]), "example.org", "MX", "+time=3", "+tries=1"])
+        check("dig is answered after a burst of random datagrams", code == 0 and "10 mx.example.org." in out, out)
+
         # --- SMTP: swaks, smtplib, curl ---
         code, out = run(["swaks", "--server", "%s:%d" % (HOST, ports["smtp"]), "--from", "carol@example.net",
                          "--to", "bob@example.org", "--h-Subject", "From swaks", "--body", "Sent by swaks"])
