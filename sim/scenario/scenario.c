@@ -1272,7 +1272,9 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
 
 /* ---- expectations (checked at the end of a run) ---- */
 
-static const char *const expectation_kinds[] = { "delivered", "fetched", "bounced", "accepted", "queued", "reply", "seen" };
+static const char *const expectation_kinds[] = {
+  "delivered", "fetched", "bounced", "accepted", "queued", "reply", "seen", "duplicates",
+};
 
 static gboolean check_expectation (BuildContext *context, const ScenarioStatement *statement, gboolean evaluate,
                                    gboolean *passed, GString *explanation);
@@ -1579,6 +1581,15 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
     return check_count (context, statement, evaluate, accounting.accepted, passed, explanation, "recipients accepted:");
   if (g_str_equal (kind->text, "queued"))
     return check_count (context, statement, evaluate, accounting.queued, passed, explanation, "recipients still queued:");
+  if (g_str_equal (kind->text, "duplicates"))
+    {
+      /* RFC 1047: copies delivered twice; they are also what the accounting
+       * invariant allows for (see scenario_run). */
+      guint entered = accounting.accepted + accounting.dsn_generated;
+      guint ended = accounting.delivered + accounting.bounced + accounting.queued;
+      return check_count (context, statement, evaluate, ended > entered ? ended - entered : 0, passed, explanation,
+                          "duplicated recipient copies:");
+    }
   if (g_str_equal (kind->text, "delivered") || g_str_equal (kind->text, "fetched"))
     {
       gboolean delivered = g_str_equal (kind->text, "delivered");
@@ -1788,6 +1799,56 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
   return unknown_keyword (context, kind, "expectation", expectation_kinds, G_N_ELEMENTS (expectation_kinds));
 }
 
+/* The accounting invariant, checked at the end of every run: every
+ * recipient copy accepted with a 2xx (and every bounce report) ended
+ * delivered, bounced or still queued.  A scenario that teaches the RFC 1047
+ * duplicate says how many copies it expects twice with 'duplicates N'. */
+static void
+check_accounting (const Scenario *self, SimWorld *world, ScenarioVerdict *verdict)
+{
+  SimAccounting accounting = sim_world_get_accounting (world);
+  guint entered = accounting.accepted + accounting.dsn_generated;
+  guint ended = accounting.delivered + accounting.bounced + accounting.queued;
+  guint64 allowed = 0;
+  GPtrArray *statements = self->root->children;
+  g_autofree char *text = NULL;
+  SimEvent event = { 0 };
+
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (!g_str_equal (scenario_statement_keyword (statement), "expect"))
+        continue;
+      for (guint c = 0; c < statement->children->len; c++)
+        {
+          const ScenarioStatement *child = g_ptr_array_index (statement->children, c);
+          const ScenarioWord *count = word_at (child, 1);
+          if (g_str_equal (scenario_statement_keyword (child), "duplicates") && count != NULL)
+            g_ascii_string_to_unsigned (count->text, 10, 0, G_MAXUINT32, &allowed, NULL);
+        }
+    }
+  if (entered + allowed == ended)
+    return;
+  verdict->failed++;
+  text = g_strdup_printf ("accounting: %u recipient copies entered the world (%u accepted, %u bounce reports) but "
+                          "%u ended (%u delivered, %u bounced, %u still queued)%s; a message was %s",
+                          entered, accounting.accepted, accounting.dsn_generated, ended, accounting.delivered,
+                          accounting.bounced, accounting.queued,
+                          allowed > 0 ? " counting the expected duplicates" : "",
+                          entered + allowed > ended ? "lost" : "duplicated (add 'duplicates N' if the scenario teaches it)");
+  event.kind = SIM_EVENT_EXPECT;
+  event.time = sim_world_now (world);
+  event.arrival = event.time;
+  event.from = "";
+  event.to = "";
+  event.protocol = "expect";
+  event.explain = "expect.fail";
+  event.status = "fail";
+  event.message = self->filename;
+  event.text = text;
+  sim_trace_emit (sim_world_get_trace (world), &event);
+}
+
 ScenarioVerdict
 scenario_run (const Scenario *self, SimWorld *world)
 {
@@ -1831,5 +1892,6 @@ scenario_run (const Scenario *self, SimWorld *world)
           sim_trace_emit (sim_world_get_trace (world), &event);
         }
     }
+  check_accounting (self, world, &verdict);
   return verdict;
 }

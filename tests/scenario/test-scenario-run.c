@@ -246,6 +246,26 @@ test_store_crash_during_imap_session_ends_it_cleanly (void **state)
   assert_true (verdict.failed >= 1);   /* bob's phone never got the message */
 }
 
+static void
+test_an_undeclared_duplicate_fails_the_accounting (void **state)
+{
+  g_autofree char *path = scenario_path ("lost-after-dot.mailsim");
+  g_autofree char *text = NULL;
+  ScenarioVerdict verdict;
+
+  assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  /* The RFC 1047 scenario declares its duplicate; without the declaration
+   * the accounting invariant must fail the run, loudly. */
+  g_autoptr (GString) changed = g_string_new (text);
+  assert_true (g_string_replace (changed, "  duplicates 1\n", "", 1) == 1);
+  g_autoptr (Scenario) scenario = scenario_load_from_text ("dup.mailsim", changed->str, changed->len, NULL);
+  assert_non_null (scenario);
+  g_autofree char *json = run_to_json (scenario, 1, &verdict, NULL);
+  assert_int_equal (verdict.failed, 1);
+  assert_non_null (strstr (json, "accounting: 1 recipient copies entered the world"));
+  assert_non_null (strstr (json, "a message was duplicated"));
+}
+
 /* ---- errors ---- */
 
 typedef struct
@@ -333,6 +353,7 @@ main (void)
     cmocka_unit_test (test_exchanger_down_defers_then_bounces_after_lifetime),
     cmocka_unit_test (test_failed_expectation_explains_itself),
     cmocka_unit_test (test_store_crash_during_imap_session_ends_it_cleanly),
+    cmocka_unit_test (test_an_undeclared_duplicate_fails_the_accounting),
     cmocka_unit_test (test_errors_name_position_expectation_and_fix),
     cmocka_unit_test (test_zone_record_error_points_into_the_record),
     cmocka_unit_test (test_missing_file_is_an_io_error),
