@@ -53,9 +53,13 @@ struct _Resolution
   guint queries_sent;  /* on the client's resolution: the whole tree's work */
   guint referrals;
 
-  /* A client's question. */
+  /* A client's question: a stub's address and port over UDP, or a
+   * reply function (a TCP connection of the server node). */
   guint32 client_address;
   guint16 client_port;
+  DnsResolverReplyFunc reply;
+  gpointer reply_data;
+  gboolean client_gone;  /* the reply client went away: answer nobody */
   DnsMessage *response;  /* id, flags, question and OPT of the reply to come */
   gsize max_response_size;
 
@@ -73,6 +77,11 @@ struct _Resolution
   guint32 asked_address;
   ResolverServer *asked;  /* also after the reply, to name it in notes */
   SimEventId timer;
+  /* The same query retried over TCP after a truncated answer: the
+   * connection while it is open, the bytes received on it so far. */
+  SimStream *stream;
+  GByteArray *tcp_input;
+  gboolean answered_over_tcp;
 };
 
 struct _DnsResolver
@@ -274,11 +283,19 @@ stop_query (Resolution *r)
   if (r->port != 0)
     sim_node_unbind_datagram (self->node, r->port);
   r->port = 0;
+  if (r->stream != NULL)
+    sim_stream_close (g_steal_pointer (&r->stream));
+  g_clear_pointer (&r->tcp_input, g_byte_array_unref);
 }
 
 static void
 resolution_free (Resolution *r)
 {
+  /* Freed with the resolver (the run ends, or a new root hint replaces
+   * it): an open connection is let go without a FIN, as the node's other
+   * programs do, so nothing reaches the trace after the run. */
+  if (r->stream != NULL)
+    sim_stream_set_handler (g_steal_pointer (&r->stream), NULL, NULL);
   stop_query (r);
   g_clear_pointer (&r->response, dns_message_free);
   g_clear_pointer (&r->servers, g_ptr_array_unref);
@@ -312,6 +329,16 @@ send_to_client (DnsResolver *self, guint32 address, guint16 port, const DnsMessa
 
   sim_network_send_datagram (network, self->node, DNS_SERVER_PORT, address, port, "dns", bytes,
                              dns_message_explain_key (sent != NULL ? sent : response));
+}
+
+/* The answer to a client's question, over the transport it asked on. */
+static void
+reply_to_client (Resolution *r, const DnsMessage *response)
+{
+  if (r->reply == NULL)
+    send_to_client (r->resolver, r->client_address, r->client_port, response, r->max_response_size);
+  else if (!r->client_gone)
+    r->reply (response, r->reply_data);
 }
 
 static void server_address_found (Resolution *r, guint32 address);
@@ -351,7 +378,7 @@ finish (Resolution *r, guint8 rcode, const GPtrArray *records, const DnsRecord *
     g_ptr_array_add (response->answers, dns_record_copy (g_ptr_array_index (records, i)));
   if (soa != NULL)
     g_ptr_array_add (response->authorities, dns_record_copy (soa));
-  send_to_client (self, r->client_address, r->client_port, response, r->max_response_size);
+  reply_to_client (r, response);
   g_ptr_array_remove (self->resolutions, r);
 }
 
@@ -532,6 +559,16 @@ query_timed_out (gpointer data)
 
 static void handle_response (Resolution *r, const DnsMessage *response);
 
+/* RFC 5452 9.1: only the server asked, with the id and the question asked. */
+static gboolean
+response_matches (Resolution *r, const DnsMessage *response)
+{
+  const DnsQuestion *question = response->questions->len == 1 ? g_ptr_array_index (response->questions, 0) : NULL;
+
+  return response->qr && response->id == r->id && question != NULL && question->type == r->type
+         && dns_name_equal (question->name, r->name);
+}
+
 static void
 receive_response (SimNode *node, guint32 from_address, guint16 from_port, guint16 to_port, GBytes *payload,
                   gpointer user_data)
@@ -548,11 +585,7 @@ receive_response (SimNode *node, guint32 from_address, guint16 from_port, guint1
                      "ignored a reply that does not decode: %s", error->message);
       return;
     }
-  /* RFC 5452 9.1: only the server asked, from port 53, with the id and the
-   * question asked. */
-  const DnsQuestion *question = response->questions->len == 1 ? g_ptr_array_index (response->questions, 0) : NULL;
-  if (!response->qr || response->id != r->id || from_address != r->asked_address || from_port != DNS_SERVER_PORT
-      || question == NULL || question->type != r->type || !dns_name_equal (question->name, r->name))
+  if (!response_matches (r, response) || from_address != r->asked_address || from_port != DNS_SERVER_PORT)
     {
       sim_node_emit (node, SIM_EVENT_NOTE, "", "dns", "dns.response.mismatch", "ignored", NULL,
                      "ignored a reply that does not match the query for %s %s", dns_type_to_string (r->type),
@@ -560,7 +593,119 @@ receive_response (SimNode *node, guint32 from_address, guint16 from_port, guint1
       return;
     }
   stop_query (r);
+  r->answered_over_tcp = FALSE;
   handle_response (r, response);
+}
+
+/* ---- the same question over TCP (RFC 1035 4.2.2, RFC 7766) ---- */
+
+static void
+tcp_give_up (Resolution *r, const char *why)
+{
+  char address[16];
+
+  sim_node_emit (r->resolver->node, SIM_EVENT_NOTE, "", "dns", "dns.query.retry-tcp", "failed", NULL,
+                 "%s (%s) %s: trying the next server", r->asked != NULL ? r->asked->name : "the server",
+                 sim_address_to_string (r->asked_address, address), why);
+  stop_query (r);
+  ask_next_server (r);
+}
+
+static void
+tcp_timed_out (gpointer data)
+{
+  Resolution *r = data;
+
+  r->timer = 0;
+  tcp_give_up (r, "did not answer over TCP in time");
+}
+
+static void
+tcp_connected (SimStream *stream, gpointer user_data)
+{
+  Resolution *r = user_data;
+  g_autoptr (DnsMessage) query = dns_message_new_query (r->id, r->name, r->type, FALSE);
+  g_autoptr (GBytes) message = dns_message_encode (query, 0);
+  g_autoptr (GBytes) framed = dns_server_frame_tcp (message);
+
+  sim_stream_write (stream, g_bytes_get_data (framed, NULL), g_bytes_get_size (framed), "dns.query");
+}
+
+static void
+tcp_received (SimStream *stream, const guint8 *data, gsize len, gpointer user_data)
+{
+  Resolution *r = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_byte_array_append (r->tcp_input, data, (guint) len);
+  g_autoptr (GBytes) message = dns_server_take_tcp_message (r->tcp_input);
+  if (message == NULL)
+    return;
+  g_autoptr (DnsMessage) response = dns_message_decode (g_bytes_get_data (message, NULL),
+                                                       g_bytes_get_size (message), &error);
+  if (response == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("sent a reply over TCP that does not decode (%s)", error->message);
+      tcp_give_up (r, why);
+      return;
+    }
+  if (!response_matches (r, response))
+    {
+      tcp_give_up (r, "answered over TCP with a reply that does not match the question");
+      return;
+    }
+  /* One question per connection: closing at once frees the server's
+   * resources (RFC 7766 6.2.3 lets either side close when idle). */
+  stop_query (r);
+  r->answered_over_tcp = TRUE;
+  handle_response (r, response);
+}
+
+static void
+tcp_closed (SimStream *stream, gpointer user_data)
+{
+  tcp_give_up (user_data, "closed the TCP connection without answering");
+}
+
+static void
+tcp_failed (SimStream *stream, SimStreamError error, gpointer user_data)
+{
+  Resolution *r = user_data;
+  g_autofree char *why = g_strdup_printf ("could not be reached over TCP: %s", sim_stream_error_to_string (error));
+
+  /* A failed stream is finished: it must not be closed again. */
+  r->stream = NULL;
+  tcp_give_up (r, why);
+}
+
+static const SimStreamCallbacks tcp_callbacks = {
+  tcp_connected, tcp_received, tcp_closed, tcp_failed,
+};
+
+/* RFC 1035 4.2.1, RFC 7766 5: a truncated UDP answer is not an answer;
+ * the same question goes to the same server over TCP, where a message may
+ * be up to 65535 octets. */
+static void
+retry_over_tcp (Resolution *r)
+{
+  DnsResolver *self = r->resolver;
+  SimNetwork *network = sim_node_get_network (self->node);
+  char address[16];
+
+  if (top_of (r)->queries_sent >= DNS_RESOLVER_MAX_QUERIES)
+    {
+      finish_servfail (r, "too many queries for one question");
+      return;
+    }
+  top_of (r)->queries_sent++;
+  sim_node_emit (self->node, SIM_EVENT_NOTE, "", "dns", "dns.query.retry-tcp", "retry-tcp", NULL,
+                 "%s (%s) truncated its answer about %s %s: asking again over TCP",
+                 r->asked != NULL ? r->asked->name : "the server", sim_address_to_string (r->asked_address, address),
+                 dns_type_to_string (r->type), r->name);
+  r->tcp_input = g_byte_array_new ();
+  r->timer = sim_scheduler_after (sim_network_get_scheduler (network), DNS_RESOLVER_TCP_TIMEOUT, tcp_timed_out, r,
+                                  NULL);
+  r->stream = sim_network_connect (network, self->node, r->asked_address, DNS_SERVER_PORT, &tcp_callbacks, r);
 }
 
 static void
@@ -822,7 +967,10 @@ handle_response (Resolution *r, const DnsMessage *response)
         handle_negative (r, response, response->rcode);
       break;
     case DNS_RESPONSE_TRUNCATED:
-      server_failed (r, response, "truncated its answer and this resolver does not retry over TCP");
+      if (r->answered_over_tcp)
+        server_failed (r, response, "truncated its answer even over TCP");
+      else
+        retry_over_tcp (r);
       break;
     default:
       server_failed (r, response, dns_rcode_to_string (response->rcode));
@@ -865,27 +1013,30 @@ dns_resolver_flush_cache (DnsResolver *self)
 }
 
 static gboolean
-is_retransmission (DnsResolver *self, guint32 client_address, guint16 client_port, guint16 id)
+is_retransmission (DnsResolver *self, guint32 client_address, guint16 client_port, DnsResolverReplyFunc reply,
+                   gpointer reply_data, guint16 id)
 {
   for (guint i = 0; i < self->resolutions->len; i++)
     {
       const Resolution *r = g_ptr_array_index (self->resolutions, i);
-      if (r->parent == NULL && r->client_address == client_address && r->client_port == client_port
-          && r->response->id == id)
+      if (r->parent != NULL || r->response->id != id || r->reply != reply)
+        continue;
+      if (reply != NULL ? r->reply_data == reply_data && !r->client_gone
+                        : r->client_address == client_address && r->client_port == client_port)
         return TRUE;
     }
   return FALSE;
 }
 
-void
-dns_resolver_handle_query (DnsResolver *self, guint32 client_address, guint16 client_port,
-                           const DnsMessage *query)
+static void
+handle_query (DnsResolver *self, guint32 client_address, guint16 client_port, DnsResolverReplyFunc reply,
+              gpointer reply_data, const DnsMessage *query)
 {
-  g_return_if_fail (self != NULL && query != NULL);
-
-  if (query->qr || is_retransmission (self, client_address, client_port, query->id))
+  if (query->qr || is_retransmission (self, client_address, client_port, reply, reply_data, query->id))
     return;
 
+  /* RFC 7766 8: over TCP the whole answer fits, whatever the query said. */
+  gsize max_size = reply != NULL ? DNS_MAX_MESSAGE : dns_message_max_udp_response (query);
   const DnsQuestion *question = query->questions->len == 1 ? g_ptr_array_index (query->questions, 0) : NULL;
   guint8 refusal = DNS_RCODE_NOERROR;
   if (query->opcode != DNS_OPCODE_QUERY)
@@ -901,14 +1052,48 @@ dns_resolver_handle_query (DnsResolver *self, guint32 client_address, guint16 cl
       g_autoptr (DnsMessage) response = dns_message_new_response (query);
       response->rcode = refusal;
       response->ra = TRUE;
-      send_to_client (self, client_address, client_port, response, dns_message_max_udp_response (query));
+      if (reply != NULL)
+        reply (response, reply_data);
+      else
+        send_to_client (self, client_address, client_port, response, max_size);
       return;
     }
 
   Resolution *r = resolution_new (self, NULL, question->name, question->type);
   r->client_address = client_address;
   r->client_port = client_port;
+  r->reply = reply;
+  r->reply_data = reply_data;
   r->response = dns_message_new_response (query);
-  r->max_response_size = dns_message_max_udp_response (query);
+  r->max_response_size = max_size;
   resolve (r);
+}
+
+void
+dns_resolver_handle_query (DnsResolver *self, guint32 client_address, guint16 client_port,
+                           const DnsMessage *query)
+{
+  g_return_if_fail (self != NULL && query != NULL);
+
+  handle_query (self, client_address, client_port, NULL, NULL, query);
+}
+
+void
+dns_resolver_handle_query_with_reply (DnsResolver *self, const DnsMessage *query, DnsResolverReplyFunc reply,
+                                      gpointer user_data)
+{
+  g_return_if_fail (self != NULL && query != NULL && reply != NULL);
+
+  handle_query (self, 0, 0, reply, user_data, query);
+}
+
+void
+dns_resolver_forget_client (DnsResolver *self, gpointer user_data)
+{
+  for (guint i = 0; i < self->resolutions->len; i++)
+    {
+      Resolution *r = g_ptr_array_index (self->resolutions, i);
+      if (r->parent == NULL && r->reply != NULL && r->reply_data == user_data)
+        r->client_gone = TRUE;
+    }
 }

@@ -10,7 +10,10 @@
  * the work budget of one question ran out.
  *
  * Each question to a name server leaves from its own ephemeral port with
- * an id from a counter, so a run is the same on every machine.
+ * an id from a counter, so a run is the same on every machine.  A server
+ * that answers with TC set (the answer did not fit in 512 octets) is asked
+ * the same question again over a TCP connection to its port 53
+ * (RFC 1035 4.2.1, RFC 7766 5).
  */
 #pragma once
 
@@ -28,6 +31,8 @@ typedef struct _DnsResolver DnsResolver;
  * seconds; one second keeps lessons short and stays below the stub's
  * retry interval. */
 #define DNS_RESOLVER_QUERY_TIMEOUT (1 * SIM_TIME_SECOND)
+/* The same over TCP, where the handshake costs one more round trip. */
+#define DNS_RESOLVER_TCP_TIMEOUT (2 * DNS_RESOLVER_QUERY_TIMEOUT)
 /* Work bounds for one client question (RFC 1034 5.3.3 asks for "a bound on
  * the amount of work"; RFC 1035 7.2 too): queries sent in all, referrals
  * followed, and how deep the lookups of name server addresses may nest. */
@@ -53,6 +58,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DnsResolver, dns_resolver_free)
  * retransmission of a question still being resolved is ignored. */
 void dns_resolver_handle_query (DnsResolver *self, guint32 client_address, guint16 client_port,
                                 const DnsMessage *query);
+
+/* Hands the answer to a client the caller talks to itself: dns-server.c
+ * passes its TCP connections (RFC 7766), which frame and send @response. */
+typedef void (*DnsResolverReplyFunc) (const DnsMessage *response, gpointer user_data);
+
+/* Like dns_resolver_handle_query(), for a client reached through @reply:
+ * called once, perhaps before this returns, with the response (never
+ * truncated: @reply's transport carries up to DNS_MAX_MESSAGE octets). */
+void dns_resolver_handle_query_with_reply (DnsResolver *self, const DnsMessage *query,
+                                           DnsResolverReplyFunc reply, gpointer user_data);
+/* The client @user_data is going away: its questions are still resolved
+ * (what is learnt is cached) but @reply is not called for them. */
+void dns_resolver_forget_client (DnsResolver *self, gpointer user_data);
 
 /* Forget every cached record and negative answer. */
 void dns_resolver_flush_cache (DnsResolver *self);

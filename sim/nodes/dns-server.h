@@ -1,9 +1,13 @@
 /* dns-server.h: a name server node.
  *
  * Authoritative for the zones it is given (a root, a TLD, a domain), it
- * answers queries on UDP port 53 with dns_zones_answer().  Given a root
- * hint it is also a recursive resolver (dns-resolver.h): queries with RD
- * set go to the resolver, the others get the authoritative answer.
+ * answers queries on UDP port 53 with dns_zones_answer(), cut to what
+ * the asker accepts over UDP (TC set when an answer RRset was dropped).
+ * It also listens on TCP port 53, where each message is prefixed by its
+ * length in two octets and answers are never cut (RFC 1035 4.2.2,
+ * RFC 7766).  Given a root hint it is also a recursive resolver
+ * (dns-resolver.h): queries with RD set go to the resolver, on either
+ * transport, and the others get the authoritative answer.
  */
 #pragma once
 
@@ -18,6 +22,17 @@ G_BEGIN_DECLS
 typedef struct _DnsServer DnsServer;
 
 #define DNS_SERVER_PORT 53
+/* RFC 1035 4.2.2: the length prefix of a DNS message over TCP. */
+#define DNS_TCP_LENGTH_SIZE 2
+
+/* (transfer full) @message with its two-octet length in front, for a TCP
+ * stream.  @message is at most DNS_MAX_MESSAGE octets. */
+GBytes *dns_server_frame_tcp (GBytes *message);
+/* Takes the first whole message out of @input, the bytes a TCP stream
+ * delivered so far: (transfer full) the message without its prefix, or
+ * NULL while its last octet has not arrived (streams deliver in chunks
+ * that need not match messages). */
+GBytes *dns_server_take_tcp_message (GByteArray *input);
 
 DnsServer *dns_server_new (SimNode *node);
 void dns_server_free (DnsServer *self);

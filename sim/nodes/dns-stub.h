@@ -3,6 +3,8 @@
  * It sends one question at a time to its recursive resolver over a virtual
  * UDP datagram, waits for the answer, retries after a timeout, and hands
  * the decoded response (or the failure) to the caller (RFC 1034 5.3.1).
+ * A truncated answer (TC) is asked again over a TCP connection to the
+ * resolver's port 53 (RFC 1035 4.2.1, RFC 7766 5).
  */
 #pragma once
 
@@ -18,6 +20,8 @@ typedef struct _DnsStub DnsStub;
 /* RFC 1536 1 and common stub defaults, scaled for lessons. */
 #define DNS_STUB_RETRY_INTERVAL (2 * SIM_TIME_SECOND)
 #define DNS_STUB_ATTEMPTS 3
+/* How long the retry over TCP of a truncated answer may take. */
+#define DNS_STUB_TCP_TIMEOUT (2 * DNS_STUB_RETRY_INTERVAL)
 
 typedef enum
 {

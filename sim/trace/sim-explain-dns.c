@@ -13,9 +13,11 @@ const SimExplanation sim_explain_dns[] = {
     "A DNS query asks one question, a name and a record type such as MX; a stub resolver sets "
     "\"recursion desired\" so its resolver finds the whole answer, while a resolver asks each "
     "name server in turn without it." },
-  { "dns.query.retry-tcp", "RFC 1035 4.2.2, RFC 7766",
-    "The answer did not fit in a UDP datagram, so the resolver asks the same question again over "
-    "a TCP connection, where a message can be up to 65535 octets." },
+  { "dns.query.retry-tcp", "RFC 1035 4.2.1 and 4.2.2, RFC 7766 5",
+    "The answer did not fit in a UDP datagram (it came back truncated, with the TC flag), so the "
+    "asker, a resolver or a stub, asks the same server the same question again over a TCP "
+    "connection to port 53: there each message is preceded by its length in two octets and may be "
+    "up to 65535 octets long." },
   { "dns.query.formerr-no-edns", "RFC 6891 7",
     "The server did not understand the EDNS record, so the resolver asks again without it, as "
     "plain RFC 1035 DNS." },

@@ -60,8 +60,15 @@ sim_event_describe (const SimEvent *event)
     case SIM_EVENT_LOST:
       if (event->bytes != NULL && g_str_equal (event->protocol, "dns"))
         {
-          g_autoptr (DnsMessage) message = dns_message_decode (g_bytes_get_data (event->bytes, NULL),
-                                                              g_bytes_get_size (event->bytes), NULL);
+          /* RFC 1035 4.2.2: over TCP a two-octet length precedes the message. */
+          gsize len;
+          const guint8 *data = g_bytes_get_data (event->bytes, &len);
+          if (len >= 2 && (((gsize) data[0] << 8) | data[1]) == len - 2)
+            {
+              data += 2;
+              len -= 2;
+            }
+          g_autoptr (DnsMessage) message = dns_message_decode (data, len, NULL);
           if (message == NULL)
             g_ptr_array_add (lines, g_strdup_printf ("LOST: %s", event->text != NULL ? event->text : ""));
           if (message != NULL)

@@ -619,6 +619,216 @@ test_resolution_is_deterministic (void **state)
   assert_string_equal (first, second);
 }
 
+/* ---- truncated answers retried over TCP (RFC 1035 4.2.1, RFC 7766) ---- */
+
+/* Gives @owner @count addresses in example.org., on both its servers:
+ * 40 A records make an answer of about 690 octets, over the 512 a query
+ * without EDNS accepts over UDP. */
+static void
+add_many_addresses (World *w, const char *owner, guint count)
+{
+  for (guint s = 0; s < w->servers->len; s++)
+    {
+      DnsServer *server = g_ptr_array_index (w->servers, s);
+      SimNode *node = dns_server_get_node (server);
+      if (node != w->ns1_node && node != w->ns2_node)
+        continue;
+      DnsZone *zone = dns_server_find_zone (server, "example.org.");
+      for (guint i = 0; i < count; i++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autofree char *line = g_strdup_printf ("%s 600 IN A 192.0.2.%u", owner, 100 + i);
+          if (!dns_zone_add_from_text (zone, line, 3600, NULL, &error))
+            fail_msg ("%s: %s", line, error->message);
+        }
+    }
+}
+
+/* The stream events since @mark, one per line: "KIND client->server:port
+ * protocol" or "KIND server:port->client protocol", DATA events with the
+ * DNS message they carry summarized (its two-octet length prefix checked
+ * and removed). */
+static char *
+stream_events_since (World *w, guint mark)
+{
+  GPtrArray *events = sim_trace_get_events (w->trace);
+  GString *text = g_string_new (NULL);
+
+  for (guint i = mark; i < events->len; i++)
+    {
+      const SimEvent *event = g_ptr_array_index (events, i);
+      if (event->kind != SIM_EVENT_CONNECT && event->kind != SIM_EVENT_DATA)
+        continue;
+      if (event->kind == SIM_EVENT_CONNECT || event->from_client)
+        g_string_append_printf (text, "%s %s->%s:%u %s", sim_event_kind_to_string (event->kind), event->from,
+                                event->to, event->to_port, event->protocol);
+      else
+        g_string_append_printf (text, "%s %s:%u->%s %s", sim_event_kind_to_string (event->kind), event->from,
+                                event->from_port, event->to, event->protocol);
+      if (event->kind == SIM_EVENT_DATA)
+        {
+          gsize len;
+          const guint8 *data = g_bytes_get_data (event->bytes, &len);
+          assert_true (len > DNS_TCP_LENGTH_SIZE);
+          assert_int_equal (((gsize) data[0] << 8 | data[1]), len - DNS_TCP_LENGTH_SIZE);
+          g_autoptr (DnsMessage) message = dns_message_decode (data + DNS_TCP_LENGTH_SIZE,
+                                                               len - DNS_TCP_LENGTH_SIZE, NULL);
+          assert_non_null (message);
+          g_autofree char *summary = dns_message_summary (message);
+          g_string_append_printf (text, " [%s]", summary);
+        }
+      g_string_append_c (text, '\n');
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* The first datagram from @from to @to since @mark, decoded. */
+static DnsMessage *
+first_datagram (World *w, guint mark, const char *from, const char *to)
+{
+  GPtrArray *events = sim_trace_get_events (w->trace);
+
+  for (guint i = mark; i < events->len; i++)
+    {
+      const SimEvent *event = g_ptr_array_index (events, i);
+      if (event->kind == SIM_EVENT_DATAGRAM && g_str_equal (event->from, from) && g_str_equal (event->to, to))
+        return dns_message_decode (g_bytes_get_data (event->bytes, NULL), g_bytes_get_size (event->bytes), NULL);
+    }
+  fail_msg ("no datagram from %s to %s", from, to);
+  return NULL;
+}
+
+static void
+collect_bytes (SimStream *stream, const guint8 *data, gsize len, gpointer user_data)
+{
+  g_byte_array_append (user_data, data, (guint) len);
+}
+
+static void
+test_truncated_answer_is_retried_over_tcp (void **state)
+{
+  g_autoptr (World) w = world_new ();
+  g_auto (Result) result = { 0 };
+
+  add_many_addresses (w, "big.example.org.", 40);
+  guint mark = lookup (w, "big.example.org", DNS_TYPE_A, &result);
+
+  /* ns1's UDP answer to a query without EDNS is cut at 512 octets: TC set
+   * and the A RRset dropped whole (RFC 2181 9). */
+  g_autoptr (DnsMessage) cut = first_datagram (w, mark, "ns1", "resolver");
+  assert_true (cut->tc);
+  assert_int_equal (cut->answers->len, 0);
+  assert_string_equal (dns_message_explain_key (cut), "dns.response.truncated");
+
+  /* The resolver asks ns1 again over TCP and gets all 40; its own UDP
+   * answer to the stub is cut the same way, so the stub asks again over
+   * TCP and the resolver answers from its cache. */
+  g_autoptr (DnsMessage) cut_again = first_datagram (w, mark, "resolver", "client");
+  assert_true (cut_again->tc);
+  assert_int_equal (cut_again->answers->len, 0);
+  g_autofree char *streams = stream_events_since (w, mark);
+  assert_string_equal (streams,
+                       "connect resolver->ns1:53 dns\n"
+                       "data resolver->ns1:53 dns [query A? big.example.org.]\n"
+                       "data ns1:53->resolver dns [answer NOERROR aa for A? big.example.org.: "
+                       "40 answers, 0 authority, 0 additional]\n"
+                       "connect client->resolver:53 dns\n"
+                       "data client->resolver:53 dns [query A? big.example.org. rd]\n"
+                       "data resolver:53->client dns [answer NOERROR for A? big.example.org.: "
+                       "40 answers, 0 authority, 0 additional]\n");
+  assert_int_equal (count_notes (w, mark, "dns.query.retry-tcp"), 2);
+  assert_int_equal (count_notes (w, mark, "dns.cache.hit"), 1);
+
+  /* The full answer reached the stub, from the cache a few milliseconds
+   * after it was stored: 599 whole seconds of its TTL left. */
+  assert_int_equal (result.status, DNS_STUB_ANSWER);
+  assert_int_equal (result.answers->len, 40);
+  assert_record (result.answers, 0, "big.example.org. 599 IN A 192.0.2.100");
+  assert_record (result.answers, 39, "big.example.org. 599 IN A 192.0.2.139");
+}
+
+static void
+test_stub_retries_over_tcp_when_its_resolver_truncates (void **state)
+{
+  g_autoptr (World) w = world_new ();
+  g_auto (Result) result = { 0 };
+
+  add_many_addresses (w, "big.example.org.", 40);
+  lookup (w, "big.example.org", DNS_TYPE_A, &result);
+
+  /* Now cached: the resolver answers at once, too long for UDP. */
+  guint mark = lookup (w, "big.example.org", DNS_TYPE_A, &result);
+  g_autofree char *path = datagrams_since (w, mark);
+  assert_string_equal (path, "client->resolver resolver->client");
+  g_autoptr (DnsMessage) cut = first_datagram (w, mark, "resolver", "client");
+  assert_true (cut->tc);
+  assert_true (cut->ra);
+
+  g_autofree char *streams = stream_events_since (w, mark);
+  assert_string_equal (streams,
+                       "connect client->resolver:53 dns\n"
+                       "data client->resolver:53 dns [query A? big.example.org. rd]\n"
+                       "data resolver:53->client dns [answer NOERROR for A? big.example.org.: "
+                       "40 answers, 0 authority, 0 additional]\n");
+  assert_int_equal (count_notes (w, mark, "dns.query.retry-tcp"), 1);
+  assert_int_equal (result.status, DNS_STUB_ANSWER);
+  assert_true (result.ra);
+  assert_int_equal (result.answers->len, 40);
+
+  /* Both sides closed: nothing is left waiting in the scheduler. */
+  assert_int_equal (sim_scheduler_pending (w->scheduler), 0);
+}
+
+/* A short answer stays on UDP: TCP is only the fallback. */
+static void
+test_short_answer_stays_on_udp (void **state)
+{
+  g_autoptr (World) w = world_new ();
+  g_auto (Result) result = { 0 };
+
+  add_many_addresses (w, "big.example.org.", 40);
+  guint mark = lookup (w, "example.org", DNS_TYPE_MX, &result);
+  g_autofree char *streams = stream_events_since (w, mark);
+  assert_string_equal (streams, "");
+  assert_int_equal (count_notes (w, mark, "dns.query.retry-tcp"), 0);
+}
+
+/* The authoritative servers answer over TCP too, length-prefixed, even a
+ * query that arrives in two pieces (RFC 7766 8: streams need not keep
+ * message boundaries). */
+static void
+test_authoritative_server_answers_over_tcp (void **state)
+{
+  g_autoptr (World) w = world_new ();
+  g_autoptr (DnsMessage) query = dns_message_new_query (0x4242, "example.org", DNS_TYPE_MX, FALSE);
+  g_autoptr (GBytes) message = dns_message_encode (query, 0);
+  g_autoptr (GBytes) framed = dns_server_frame_tcp (message);
+  g_autoptr (GByteArray) received = g_byte_array_new ();
+  const guint8 *bytes = g_bytes_get_data (framed, NULL);
+  gsize len = g_bytes_get_size (framed);
+
+  SimStream *stream = sim_network_connect (w->network, w->resolver_node, address ("192.0.2.1"), DNS_SERVER_PORT,
+                                           &(SimStreamCallbacks) { NULL, NULL, NULL, NULL }, NULL);
+  sim_scheduler_run_until (w->scheduler, 100 * SIM_TIME_MSEC);
+  sim_stream_set_handler (stream, &(SimStreamCallbacks) { NULL, collect_bytes, NULL, NULL }, received);
+  sim_stream_write (stream, bytes, 1, "dns.query");
+  sim_stream_write (stream, bytes + 1, len - 1, "dns.query");
+  sim_scheduler_run_until (w->scheduler, 200 * SIM_TIME_MSEC);
+
+  g_autoptr (GBytes) answer_bytes = dns_server_take_tcp_message (received);
+  assert_non_null (answer_bytes);
+  assert_int_equal (received->len, 0);
+  g_autoptr (DnsMessage) answer = dns_message_decode (g_bytes_get_data (answer_bytes, NULL),
+                                                     g_bytes_get_size (answer_bytes), NULL);
+  assert_non_null (answer);
+  assert_int_equal (answer->id, 0x4242);
+  assert_true (answer->aa);
+  assert_int_equal (answer->answers->len, 1);
+  assert_record (answer->answers, 0, "example.org. 3600 IN MX 10 mx.example.org.");
+  sim_stream_close (stream);
+  sim_scheduler_run_until (w->scheduler, SIM_TIME_NEVER);
+}
+
 int
 main (void)
 {
@@ -635,6 +845,10 @@ main (void)
     cmocka_unit_test (test_referral_without_glue_looks_up_the_name_server),
     cmocka_unit_test (test_replacing_the_resolver_mid_lookup_cancels_its_work),
     cmocka_unit_test (test_resolution_is_deterministic),
+    cmocka_unit_test (test_truncated_answer_is_retried_over_tcp),
+    cmocka_unit_test (test_stub_retries_over_tcp_when_its_resolver_truncates),
+    cmocka_unit_test (test_short_answer_stays_on_udp),
+    cmocka_unit_test (test_authoritative_server_answers_over_tcp),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
