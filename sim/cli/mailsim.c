@@ -13,6 +13,7 @@
 
 #include "scenario/scenario.h"
 #include "serve/sim-gateway.h"
+#include "trace/sim-fingerprint.h"
 #include "trace/sim-narration.h"
 #include "trace/sim-pcap.h"
 
@@ -133,13 +134,26 @@ command_run (int argc, char **argv)
 typedef struct
 {
   const char *path;
+  gint64 seed;             /* -1: the scenario's own */
   char *json_path;         /* where to write the trace, or NULL */
   gboolean unreadable;
   char *error;             /* load/build error */
   ScenarioVerdict verdict;
   GPtrArray *expectations; /* SimEvent copies' texts: "pass\tFILE:LINE\ttext" */
   gint64 wall_us;          /* how long the run took, for the JUnit report */
+  char *fingerprint;       /* of this run */
+  char *pinned;            /* what the scenario pins, or NULL */
+  GPtrArray *event_lines;  /* one line per event, for diffs and --update-fingerprints */
+  char *fingerprint_failure;
 } CheckJob;
+
+static void
+g_set_str_compat (char **where, const char *value)
+{
+  char *copy = g_strdup (value);
+  g_free (*where);
+  *where = copy;
+}
 
 static void
 check_job_free (CheckJob *job)
@@ -148,6 +162,105 @@ check_job_free (CheckJob *job)
   g_free (job->error);
   if (job->expectations != NULL)
     g_ptr_array_unref (job->expectations);
+  g_free (job->fingerprint);
+  g_free (job->pinned);
+  if (job->event_lines != NULL)
+    g_ptr_array_unref (job->event_lines);
+  g_free (job->fingerprint_failure);
+}
+
+/* Where the event lines of a pinned fingerprint are kept, for diffs:
+ * DIR/fingerprints/NAME.events next to DIR/NAME.mailsim. */
+static char *
+events_path_for (const char *scenario_path)
+{
+  g_autofree char *folder = g_path_get_dirname (scenario_path);
+  g_autofree char *base = g_path_get_basename (scenario_path);
+  g_autofree char *name = g_strconcat (base, ".events", NULL);
+  return g_build_filename (folder, "fingerprints", name, NULL);
+}
+
+/* A short diff: the first events that differ from the lines kept when the
+ * fingerprint was pinned. */
+static char *
+describe_change (CheckJob *job)
+{
+  g_autofree char *path = events_path_for (job->path);
+  g_autofree char *old_text = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out, "behaviour changed: the run's fingerprint is %s, the scenario pins %s",
+                          job->fingerprint, job->pinned);
+  if (!g_file_get_contents (path, &old_text, NULL, NULL))
+    {
+      g_string_append_printf (out, " (no %s to compare events with)", path);
+      return g_string_free (out, FALSE);
+    }
+  g_auto (GStrv) old_lines = g_strsplit (old_text, "\n", -1);
+  guint old_count = g_strv_length (old_lines);
+  if (old_count > 0 && old_lines[old_count - 1][0] == '\0')
+    old_count--;
+  guint shown = 0;
+  for (guint i = 0; shown < 3 && (i < old_count || i < job->event_lines->len); i++)
+    {
+      const char *was = i < old_count ? old_lines[i] : "(no event)";
+      const char *now = i < job->event_lines->len ? (const char *) g_ptr_array_index (job->event_lines, i) : "(no event)";
+      if (g_str_equal (was, now))
+        continue;
+      g_string_append_printf (out, "\n      event %u was: %s\n      event %u now: %s", i + 1, was, i + 1, now);
+      shown++;
+    }
+  if (shown == 0)
+    g_string_append (out, "\n      the events read the same; their bytes or ports differ");
+  g_string_append (out, "\n      if the change is intended: mailsim check --update-fingerprints FILE");
+  return g_string_free (out, FALSE);
+}
+
+/* Writes the run's fingerprint into the scenario (replacing the pinned
+ * line, or after the seed or title line) and its event lines beside it. */
+static gboolean
+update_fingerprint (CheckJob *job, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *events_path = events_path_for (job->path);
+  g_autofree char *events_folder = g_path_get_dirname (events_path);
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  if (!g_file_get_contents (job->path, &text, NULL, error))
+    return FALSE;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  gint replace_at = -1, insert_after = -1;
+  for (gint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "fingerprint ") && replace_at < 0)
+        replace_at = i;
+      if (g_str_has_prefix (lines[i], "seed ") || g_str_has_prefix (lines[i], "title "))
+        insert_after = i;
+    }
+  g_autofree char *pin = g_strdup_printf ("fingerprint %s", job->fingerprint);
+  if (replace_at < 0 && insert_after < 0)
+    g_string_append_printf (out, "%s\n", pin);
+  for (gint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "fingerprint ") && i != replace_at)
+        continue;   /* one pin only */
+      g_string_append (out, i == replace_at ? pin : lines[i]);
+      if (lines[i + 1] != NULL)
+        g_string_append_c (out, '\n');
+      if (replace_at < 0 && i == insert_after)
+        g_string_append_printf (out, "%s\n", pin);
+    }
+  if (!g_file_set_contents (job->path, out->str, (gssize) out->len, error))
+    return FALSE;
+  g_autoptr (GString) events = g_string_new (NULL);
+  for (guint i = 0; i < job->event_lines->len; i++)
+    g_string_append_printf (events, "%s\n", (const char *) g_ptr_array_index (job->event_lines, i));
+  if (g_mkdir_with_parents (events_folder, 0755) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot create %s", events_folder);
+      return FALSE;
+    }
+  return g_file_set_contents (events_path, events->str, (gssize) events->len, error);
 }
 
 static void
@@ -157,7 +270,10 @@ check_one (gpointer data, gpointer unused)
   g_autoptr (GError) error = NULL;
   gint64 started = g_get_monotonic_time ();
   g_autoptr (Scenario) scenario = scenario_load (job->path, &error);
-  g_autoptr (SimWorld) world = scenario != NULL ? scenario_build (scenario, scenario_get_seed (scenario), &error) : NULL;
+  g_autoptr (SimWorld) world = scenario != NULL
+                                 ? scenario_build (scenario, job->seed >= 0 ? (guint64) job->seed : scenario_get_seed (scenario),
+                                                   &error)
+                                 : NULL;
   FILE *json = NULL;
 
   job->expectations = g_ptr_array_new_with_free_func (g_free);
@@ -168,6 +284,8 @@ check_one (gpointer data, gpointer unused)
       return;
     }
   sim_trace_set_keep (sim_world_get_trace (world), TRUE);
+  SimFingerprint *fingerprint = sim_fingerprint_attach (sim_world_get_trace (world));
+  job->pinned = g_strdup (scenario_get_fingerprint (scenario));
   if (job->json_path != NULL && (json = fopen (job->json_path, "w")) != NULL)
     sim_json_attach (sim_world_get_trace (world), json);
   job->verdict = scenario_run (scenario, world);
@@ -180,6 +298,10 @@ check_one (gpointer data, gpointer unused)
     }
   if (json != NULL)
     fclose (json);
+  job->fingerprint = sim_fingerprint_get_hex (fingerprint);
+  job->event_lines = g_ptr_array_ref (sim_fingerprint_get_lines (fingerprint));
+  if (job->pinned != NULL && !g_str_equal (job->pinned, job->fingerprint))
+    job->fingerprint_failure = describe_change (job);
   job->wall_us = g_get_monotonic_time () - started;
 }
 
@@ -256,10 +378,14 @@ command_check (int argc, char **argv)
   g_autofree char *junit_path = NULL;
   g_autofree char *json_folder = NULL;
   gint jobs_wanted = 0;
+  gint64 seed = -1;
+  gboolean update = FALSE;
   GOptionEntry entries[] = {
     { "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit_path, "Write a JUnit XML report (GitLab, GitHub Actions)", "FILE" },
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_folder, "Write each run's trace as FOLDER/NAME.jsonl", "FOLDER" },
     { "jobs", 0, 0, G_OPTION_ARG_INT, &jobs_wanted, "Scenarios run at once (default: one per processor)", "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Run every scenario with this seed instead of its own", "N" },
+    { "update-fingerprints", 0, 0, G_OPTION_ARG_NONE, &update, "Pin each scenario's current fingerprint (a deliberate change of behaviour)", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO... - run scenarios and check their expectations");
@@ -288,6 +414,7 @@ command_check (int argc, char **argv)
   for (guint i = 0; i < n; i++)
     {
       jobs[i].path = argv[i + 1];
+      jobs[i].seed = seed;
       if (json_folder != NULL)
         {
           g_autofree char *base = g_path_get_basename (argv[i + 1]);
@@ -313,8 +440,26 @@ command_check (int argc, char **argv)
           failed++;
           continue;
         }
-      printf ("%s %s (%u expectations)\n", job->verdict.failed == 0 ? "PASS" : "FAIL", job->path,
-              job->verdict.passed + job->verdict.failed);
+      if (update && job->verdict.failed == 0)
+        {
+          g_autoptr (GError) update_error = NULL;
+          if (!update_fingerprint (job, &update_error))
+            {
+              printf ("ERROR %s\n  %s\n", job->path, update_error->message);
+              unreadable = TRUE;
+              failed++;
+              continue;
+            }
+          g_clear_pointer (&job->fingerprint_failure, g_free);
+          g_set_str_compat (&job->pinned, job->fingerprint);
+        }
+      if (job->fingerprint_failure != NULL)
+        job->verdict.failed++;
+      printf ("%s %s (%u expectations%s%s)\n", job->verdict.failed == 0 ? "PASS" : "FAIL", job->path,
+              job->verdict.passed + job->verdict.failed - (job->fingerprint_failure != NULL),
+              job->pinned != NULL ? ", fingerprint " : "", job->pinned != NULL ? job->fingerprint : "");
+      if (job->fingerprint_failure != NULL)
+        printf ("  %s\n", job->fingerprint_failure);
       if (job->verdict.failed == 0)
         {
           passed++;
@@ -341,6 +486,47 @@ command_check (int argc, char **argv)
   return failed > 0 ? EXIT_EXPECTATION_FAILED : EXIT_PASSED;
 }
 
+
+/* ---- fingerprint ---- */
+
+static int
+command_fingerprint (int argc, char **argv)
+{
+  gint64 seed = -1;
+  GOptionEntry entries[] = {
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of the run (default: the scenario's)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO... - print a hash of each scenario's trace");
+  g_autoptr (GError) error = NULL;
+  int status = EXIT_PASSED;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc < 2)
+    {
+      fprintf (stderr, "mailsim fingerprint: %s\n", error != NULL ? error->message : "give one or more scenario files");
+      return EXIT_BAD_INPUT;
+    }
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autoptr (Scenario) scenario = scenario_load (argv[i], &local);
+      g_autoptr (SimWorld) world = scenario != NULL
+                                     ? scenario_build (scenario, seed >= 0 ? (guint64) seed : scenario_get_seed (scenario), &local)
+                                     : NULL;
+      if (world == NULL)
+        {
+          fprintf (stderr, "%s\n", local->message);
+          status = EXIT_BAD_INPUT;
+          continue;
+        }
+      SimFingerprint *fingerprint = sim_fingerprint_attach (sim_world_get_trace (world));
+      scenario_run (scenario, world);
+      g_autofree char *hex = sim_fingerprint_get_hex (fingerprint);
+      printf ("%s  %s\n", hex, argv[i]);
+    }
+  return status;
+}
 
 /* ---- serve ---- */
 
@@ -587,7 +773,8 @@ usage (FILE *out)
            "Commands:\n"
            "  run SCENARIO        narrate the journey of the mail, step by step\n"
            "  check SCENARIO...   run scenarios and check their expectations\n"
-           "  serve SCENARIO      run a scenario live and let real clients in (swaks, curl, dig, Thunderbird)\n\n"
+           "  serve SCENARIO      run a scenario live and let real clients in (swaks, curl, dig, Thunderbird)\n"
+           "  fingerprint SCENARIO...  print a hash of each scenario's trace\n\n"
            "Run 'mailsim COMMAND --help' for the options of a command.\n");
 }
 
@@ -605,6 +792,8 @@ main (int argc, char **argv)
     return command_check (argc - 1, argv + 1);
   if (g_str_equal (argv[1], "serve"))
     return command_serve (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "fingerprint"))
+    return command_fingerprint (argc - 1, argv + 1);
   fprintf (stderr, "mailsim: unknown command '%s'\n", argv[1]);
   usage (stderr);
   return EXIT_BAD_INPUT;

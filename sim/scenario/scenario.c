@@ -21,6 +21,7 @@ struct _Scenario
   GPtrArray *goals;
   guint64 seed;
   SimTime duration;
+  char *fingerprint;   /* pinned by 'fingerprint HEX', or NULL */
 };
 
 /* ---- small helpers for errors at words ---- */
@@ -1282,7 +1283,7 @@ static gboolean check_expectation (BuildContext *context, const ScenarioStatemen
 /* ---- building ---- */
 
 static const char *const top_keywords[] = {
-  "title", "description", "goal", "seed", "duration", "node", "link", "timeline", "expect",
+  "title", "description", "goal", "seed", "duration", "fingerprint", "node", "link", "timeline", "expect",
 };
 
 static gboolean
@@ -1387,6 +1388,20 @@ read_metadata (Scenario *self, GError **error)
           if (value == NULL || !parse_count_word (&context, value, &self->seed))
             return FALSE;
         }
+      else if (g_str_equal (keyword->text, "fingerprint"))
+        {
+          const ScenarioWord *value = require_word (&context, statement, 1, "16 hexadecimal digits");
+          if (value == NULL)
+            return FALSE;
+          gboolean hex = strlen (value->text) == 16;
+          for (const char *c = value->text; hex && *c != '\0'; c++)
+            hex = g_ascii_isxdigit (*c);
+          if (!hex)
+            return fail_at (&context, value, "a fingerprint is 16 hexadecimal digits, as 'mailsim fingerprint' prints; "
+                                              "'mailsim check --update-fingerprints' writes it");
+          g_free (self->fingerprint);
+          self->fingerprint = g_ascii_strdown (value->text, -1);
+        }
       else if (g_str_equal (keyword->text, "duration"))
         {
           const ScenarioWord *value = require_word (&context, statement, 1, "a time such as 1h");
@@ -1447,6 +1462,7 @@ scenario_free (Scenario *self)
     scenario_statement_free (self->root);
   g_free (self->title);
   g_free (self->description);
+  g_free (self->fingerprint);
   g_ptr_array_unref (self->goals);
   g_free (self);
 }
@@ -1479,6 +1495,12 @@ SimTime
 scenario_get_duration (const Scenario *self)
 {
   return self->duration;
+}
+
+const char *
+scenario_get_fingerprint (const Scenario *self)
+{
+  return self->fingerprint;
 }
 
 const char *

@@ -31,6 +31,8 @@ GPtrArray *scenario_get_goals (const Scenario *self);
 guint64 scenario_get_seed (const Scenario *self);
 SimTime scenario_get_duration (const Scenario *self);
 const char *scenario_get_filename (const Scenario *self);
+/* The fingerprint the scenario pins ('fingerprint HEX'), or NULL. */
+const char *scenario_get_fingerprint (const Scenario *self);
 
 /* The first and last line (1-based) of each top-level statement starting
  * with @keyword, blocks included: pairs of guint in one array. */

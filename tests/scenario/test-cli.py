@@ -75,5 +75,30 @@ with tempfile.TemporaryDirectory() as work:
     with open(second_json, "rb") as b:
         check("run --seed: another seed still runs the story", b'"status":"delivered"' in b.read())
 
+    # Fingerprints: stable, the same for every seed (no fault here depends on
+    # chance), pinned by --update-fingerprints, and a change is reported with
+    # the events that differ.
+    code, out, err = run("fingerprint", FIRST)
+    first_fingerprint = out.split()[0] if out else ""
+    code2, out2, err2 = run("fingerprint", "--seed", "12345", FIRST)
+    check("fingerprint: 16 hex digits, the same for another seed",
+          code == 0 and len(first_fingerprint) == 16 and out2.split()[0] == first_fingerprint, (out, out2, err))
+    pinned = os.path.join(work, "pinned.mailsim")
+    with open(FIRST) as original, open(pinned, "w") as out_file:
+        out_file.write(original.read())
+    code, out, err = run("check", "--update-fingerprints", pinned)
+    with open(pinned) as pinned_file:
+        pinned_text = pinned_file.read()
+    check("check --update-fingerprints pins the fingerprint and keeps the events",
+          code == 0 and ("fingerprint " + first_fingerprint + "\n") in pinned_text
+          and os.path.exists(os.path.join(work, "fingerprints", "pinned.mailsim.events")), (out, err))
+    code, out, err = run("check", pinned)
+    check("check: a pinned, unchanged scenario passes", code == 0 and "fingerprint " + first_fingerprint in out, out)
+    with open(pinned, "w") as out_file:
+        out_file.write(pinned_text.replace("latency 20ms", "latency 25ms", 1))
+    code, out, err = run("check", pinned)
+    check("check: a change of behaviour fails with the first differing events",
+          code == 1 and "behaviour changed" in out and "event " in out and " was: " in out and " now: " in out, out)
+
 print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
 sys.exit(0 if all(results) else 1)
