@@ -11,6 +11,7 @@
 
 #include <glib-unix.h>
 
+#include "diagram.h"
 #include "scenario/scenario.h"
 #include "serve/sim-gateway.h"
 #include "trace/sim-fingerprint.h"
@@ -487,6 +488,63 @@ command_check (int argc, char **argv)
 }
 
 
+/* ---- diagram ---- */
+
+static int
+command_diagram (int argc, char **argv)
+{
+  g_autofree char *output = NULL;
+  g_autofree char *from_text = NULL;
+  g_autofree char *to_text = NULL;
+  g_autofree char *only = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the diagram to FILE (.svg, .pdf or .png)", "FILE" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from_text, "Start at this simulated time (e.g. 1s)", "TIME" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to_text, "End at this simulated time (e.g. 3s)", "TIME" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Only this protocol: smtp, lmtp, dns, imap, pop3, mail", "PROTOCOL" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO - draw the run as a sequence diagram");
+  g_autoptr (GError) error = NULL;
+  DiagramOptions options = { 0, SIM_TIME_NEVER, NULL, NULL };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "mailsim diagram: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  if (argc != 2 || output == NULL)
+    {
+      fprintf (stderr, "mailsim diagram: give a scenario and -o FILE, for example:\n"
+                       "  mailsim diagram scenarios/first-email.mailsim -o flow.svg --to 3s\n");
+      return EXIT_BAD_INPUT;
+    }
+  if ((from_text != NULL && !sim_time_parse (from_text, &options.from, &error))
+      || (to_text != NULL && !sim_time_parse (to_text, &options.to, &error)))
+    {
+      fprintf (stderr, "mailsim diagram: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  g_autoptr (Scenario) scenario = scenario_load (argv[1], &error);
+  g_autoptr (SimWorld) world = scenario != NULL ? scenario_build (scenario, scenario_get_seed (scenario), &error) : NULL;
+  if (world == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  sim_trace_set_keep (sim_world_get_trace (world), TRUE);
+  scenario_run (scenario, world);
+  options.only = only;
+  options.title = scenario_get_title (scenario);
+  if (!diagram_write (world, &options, output, &error))
+    {
+      fprintf (stderr, "mailsim diagram: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  return EXIT_PASSED;
+}
+
 /* ---- fingerprint ---- */
 
 static int
@@ -774,7 +832,8 @@ usage (FILE *out)
            "  run SCENARIO        narrate the journey of the mail, step by step\n"
            "  check SCENARIO...   run scenarios and check their expectations\n"
            "  serve SCENARIO      run a scenario live and let real clients in (swaks, curl, dig, Thunderbird)\n"
-           "  fingerprint SCENARIO...  print a hash of each scenario's trace\n\n"
+           "  fingerprint SCENARIO...  print a hash of each scenario's trace\n"
+           "  diagram SCENARIO -o FILE  draw the run as a sequence diagram (.svg, .pdf, .png)\n\n"
            "Run 'mailsim COMMAND --help' for the options of a command.\n");
 }
 
@@ -794,6 +853,8 @@ main (int argc, char **argv)
     return command_serve (argc - 1, argv + 1);
   if (g_str_equal (argv[1], "fingerprint"))
     return command_fingerprint (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "diagram"))
+    return command_diagram (argc - 1, argv + 1);
   fprintf (stderr, "mailsim: unknown command '%s'\n", argv[1]);
   usage (stderr);
   return EXIT_BAD_INPUT;

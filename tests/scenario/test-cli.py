@@ -100,5 +100,18 @@ with tempfile.TemporaryDirectory() as work:
     check("check: a change of behaviour fails with the first differing events",
           code == 1 and "behaviour changed" in out and "event " in out and " was: " in out and " now: " in out, out)
 
+    # The sequence diagram, for handouts.
+    svg = os.path.join(work, "flow.svg")
+    png = os.path.join(work, "flow.png")
+    code, out, err = run("diagram", FIRST, "-o", svg, "--to", "3s")
+    with open(svg, encoding="utf-8") as drawing:
+        text = drawing.read()
+    check("diagram: an SVG with a column per node", code == 0 and text.startswith("<?xml") and "<svg" in text, err)
+    code, out, err = run("diagram", FIRST, "-o", png, "--only", "smtp")
+    with open(png, "rb") as drawing:
+        check("diagram: a PNG", code == 0 and drawing.read(8) == b"\x89PNG\r\n\x1a\n", err)
+    code, out, err = run("diagram", FIRST, "-o", os.path.join(work, "flow.gif"))
+    check("diagram: an unknown format is refused with exit 2", code == 2 and ".svg, .pdf or .png" in err, err)
+
 print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
 sys.exit(0 if all(results) else 1)
