@@ -221,6 +221,38 @@ def main():
         check("poplib RETR returns the message", response.startswith(b"+OK") and any(l.startswith(b"Received:") for l in lines))
         pop.quit()
 
+        # A message sent over SMTP comes back byte-identical over IMAP and
+        # POP3: the original bytes, after the trace fields the MTAs added.
+        original = ("From: frank@example.net\r\nTo: bob@example.org\r\nSubject: Byte for byte\r\n\r\n"
+                    "Line one.\r\n.A line starting with a dot.\r\n..Two dots.\r\nTab\there.\r\n")
+        relay = smtplib.SMTP(HOST, ports["smtp"], timeout=10)
+        relay.sendmail("frank@example.net", ["bob@example.org"], original)
+        relay.quit()
+        check("the byte-for-byte message arrives", wait_for_subject(ports["imap"], "Byte for byte"))
+        imap = imaplib.IMAP4(HOST, ports["imap"], timeout=10)
+        imap.login("bob@example.org", "secret")
+        imap.select("INBOX", readonly=True)
+        typ, data = imap.search(None, "SUBJECT", '"Byte for byte"')
+        number = data[0].split()[0]
+        typ, data = imap.fetch(number, "(BODY.PEEK[])")
+        over_imap = data[0][1]
+        imap.logout()
+        pop = poplib.POP3(HOST, ports["pop3"], timeout=10)
+        pop.user("bob@example.org")
+        pop.pass_("secret")
+        over_pop = None
+        for index in range(1, pop.stat()[0] + 1):
+            _, lines, _ = pop.retr(index)
+            candidate = b"\r\n".join(lines) + b"\r\n"
+            if b"Subject: Byte for byte" in candidate:
+                over_pop = candidate
+        pop.quit()
+        check("IMAP and POP3 return the same bytes", over_pop is not None and over_pop == over_imap,
+              (over_pop, over_imap))
+        check("the original message is intact after the trace fields",
+              over_imap.endswith(original.encode()) and over_imap.startswith(b"Return-Path: <frank@example.net>\r\n"),
+              over_imap)
+
         code, out = run(["curl", "-sS", "--max-time", "15", "--user", "bob@example.org:secret",
                          "imap://%s:%d/INBOX;UID=1" % (HOST, ports["imap"])])
         check("curl fetches over IMAP", code == 0 and "Return-Path:" in out, out[:300])
