@@ -1586,6 +1586,59 @@ check_count (BuildContext *context, const ScenarioStatement *statement, gboolean
   return TRUE;
 }
 
+/* The subjects the timeline's 'send' actions use, plus those of the reports
+ * MTAs write themselves. (transfer container) */
+static GPtrArray *
+sent_subjects (const Scenario *self)
+{
+  GPtrArray *subjects = g_ptr_array_new ();
+  GPtrArray *statements = self->root->children;
+
+  g_ptr_array_add (subjects, (gpointer) "Undelivered Mail Returned to Sender");
+  g_ptr_array_add (subjects, (gpointer) "Delayed Mail (still being retried)");
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (!g_str_equal (scenario_statement_keyword (statement), "timeline") || statement->children == NULL)
+        continue;
+      for (guint c = 0; c < statement->children->len; c++)
+        {
+          const ScenarioStatement *action = g_ptr_array_index (statement->children, c);
+          for (guint w = 3; w + 1 < action->words->len; w++)
+            if (g_str_equal (word_at (action, w)->text, "subject") && !word_at (action, w)->quoted)
+              g_ptr_array_add (subjects, word_at (action, w + 1)->text);
+        }
+    }
+  return subjects;
+}
+
+/* Whether some message of the scenario can carry @subject: a 'send' with
+ * it, a report from an MTA, or any message when raw sessions ('input') may
+ * write their own. */
+static gboolean
+subject_is_sent (const Scenario *self, const char *subject)
+{
+  g_autoptr (GPtrArray) subjects = sent_subjects (self);
+  GPtrArray *statements = self->root->children;
+
+  for (guint i = 0; i < subjects->len; i++)
+    if (g_str_equal (g_ptr_array_index (subjects, i), subject))
+      return TRUE;
+  for (guint i = 0; i < statements->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (statements, i);
+      if (!g_str_equal (scenario_statement_keyword (statement), "timeline") || statement->children == NULL)
+        continue;
+      for (guint c = 0; c < statement->children->len; c++)
+        {
+          const ScenarioWord *verb = word_at (g_ptr_array_index (statement->children, c), 2);
+          if (verb != NULL && g_str_equal (verb->text, "input"))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static gboolean
 check_expectation (BuildContext *context, const ScenarioStatement *statement, gboolean evaluate,
                    gboolean *passed, GString *explanation)
@@ -1669,6 +1722,14 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
       if (!delivered && (options[0].value != NULL || options[2].value != NULL))
         return fail_at (context, options[0].value != NULL ? options[0].value : options[2].value,
                         "'fetched' counts what the device holds; 'folder' and 'by' belong to 'delivered'");
+      if (!evaluate && options[1].value != NULL && !subject_is_sent (context->scenario, options[1].value->text))
+        {
+          g_autoptr (GPtrArray) sent = sent_subjects (context->scenario);
+          const char *suggestion = scenario_suggest (options[1].value->text, (const char *const *) sent->pdata, sent->len);
+          return fail_at (context, options[1].value, "no message with subject \"%s\" is sent in this scenario%s%s%s",
+                          options[1].value->text, suggestion != NULL ? "; did you mean \"" : "",
+                          suggestion != NULL ? suggestion : "", suggestion != NULL ? "\"?" : "");
+        }
       if (!evaluate)
         return TRUE;
       const char *folder = options[0].value != NULL ? options[0].value->text : "INBOX";

@@ -42,6 +42,16 @@ with tempfile.TemporaryDirectory() as work:
     code, out, err = run("run", broken)
     check("run: a bad file -> exit 2 with file:line:column",
           code == 2 and "broken.mailsim:3:8: unknown node 'b'" in err, (code, err))
+    garbage = os.path.join(work, "garbage.mailsim")
+    with open(garbage, "wb") as out_file:
+        out_file.write(b'title "x"\nnode a {\x00\xff\xfe binary')
+    code, out, err = run("run", garbage)
+    check("run: binary garbage -> exit 2 with file:line:column", code == 2 and "garbage.mailsim:2:" in err, (code, err))
+    truncated = os.path.join(work, "truncated.mailsim")
+    with open(FIRST) as original, open(truncated, "w") as out_file:
+        out_file.write(original.read()[:1500])
+    code, out, err = run("run", truncated)
+    check("run: a truncated file -> exit 2 with file:line:column", code == 2 and "truncated.mailsim:" in err, (code, err))
     code, out, err = run("run", os.path.join(work, "missing.mailsim"))
     check("run: a missing file -> exit 2", code == 2 and "missing.mailsim" in err, (code, err))
 

@@ -300,6 +300,13 @@ test_errors_name_position_expectation_and_fix (void **state)
       "small.mailsim:28:20: no mailstore node has a mailbox for carol@example.org; add 'mailbox carol@example.org password ...' to one" },
     { "tittle \"x\"\n",
       "small.mailsim:28:1: unknown statement 'tittle'; did you mean 'title'?" },
+    { "timeline { at 1s send alice@example.com to bob@example.org subject \"Hello\" }\n"
+      "expect { delivered bob@example.org subject \"Helo\" }\n",
+      "small.mailsim:29:44: no message with subject \"Helo\" is sent in this scenario; did you mean \"Hello\"?" },
+    { "link laptop moon\n",
+      "small.mailsim:28:13: unknown node 'moon'; declare it with 'node moon { ... }'" },
+    { "node laptop { kind router; address 10.9.9.9 }\n",
+      "small.mailsim:28:6: a node named 'laptop' already exists" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
