@@ -158,11 +158,9 @@ unknown_keyword (BuildContext *context, const ScenarioWord *word, const char *wh
                  const char *const *known, gsize n_known)
 {
   const char *suggestion = scenario_suggest (word->text, known, n_known);
-  g_autofree char *list = g_strjoinv (", ", (char **) known);
 
   if (suggestion != NULL)
     return fail_at (context, word, "unknown %s '%s'; did you mean '%s'?", where, word->text, suggestion);
-  (void) list;
   {
     GString *all = g_string_new (NULL);
     for (gsize i = 0; i < n_known; i++)

@@ -303,6 +303,8 @@ test_errors_name_position_expectation_and_fix (void **state)
     { "timeline { at 1s send alice@example.com to bob@example.org subject \"Hello\" }\n"
       "expect { delivered bob@example.org subject \"Helo\" }\n",
       "small.mailsim:29:44: no message with subject \"Helo\" is sent in this scenario; did you mean \"Hello\"?" },
+    { "node extra { kind mailbox; address 10.0.0.1 }\n",
+      "small.mailsim:28:19: unknown node kind 'mailbox'; expected one of: client, mta, mailstore, dns, router, external, eavesdropper" },
     { "link laptop moon\n",
       "small.mailsim:28:13: unknown node 'moon'; declare it with 'node moon { ... }'" },
     { "node laptop { kind router; address 10.9.9.9 }\n",
