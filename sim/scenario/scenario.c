@@ -778,6 +778,14 @@ timeline_action_free (gpointer data)
   g_free (action);
 }
 
+static void
+timeline_action_clear (TimelineAction *action)
+{
+  timeline_action_free (action);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TimelineAction, timeline_action_clear)
+
 /* The faults an instructor schedules beyond links and nodes: DNS data
  * changing, a mailbox filling up or closing, a path slowing down. */
 static void
@@ -1109,7 +1117,7 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
   const ScenarioWord *at = word_at (statement, 0);
   const ScenarioWord *time_word, *verb;
   SimTime when;
-  g_autofree TimelineAction *action = g_new0 (TimelineAction, 1);
+  g_autoptr (TimelineAction) action = g_new0 (TimelineAction, 1);
 
   if (!g_str_equal (at->text, "at"))
     return fail_at (context, at, "a timeline entry starts with 'at TIME', like: at 1s send alice@example.com to bob@example.org");

@@ -266,6 +266,69 @@ test_an_undeclared_duplicate_fails_the_accounting (void **state)
   assert_non_null (strstr (json, "a message was duplicated"));
 }
 
+/* Words of a valid scenario replaced by others, a few thousand times:
+ * loading must fail with FILE:LINE:COLUMN or succeed (and then run), never
+ * crash.  Seeded, so a failure reproduces. */
+static void
+test_mutated_scenarios_fail_cleanly_or_run (void **state)
+{
+  static const char *const replacements[] = {
+    "mailbox", "1", "0", "x@y", "@", "\"\"", "kind", "node", "at", "send", "-1s", "99999999999d", "10.0.0.256",
+    "example.org.", "smtp.example.com", "fetch", "expect", "record", "\"@ MX\"", "on", "to", "subject", "seen",
+    "dns.cache.hit", "duplicates", "fingerprint", "0123456789abcdef", "retry", "max", "link", "latency",
+  };
+  g_autofree char *path = scenario_path ("first-email.mailsim");
+  g_autofree char *text = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261130);
+  guint loaded = 0, refused = 0;
+
+  assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_auto (GStrv) words = g_strsplit_set (text, " \n", -1);
+  guint n_words = g_strv_length (words);
+  for (guint round = 0; round < 2000; round++)
+    {
+      g_auto (GStrv) mutated = g_strdupv (words);
+      guint changes = (guint) g_rand_int_range (rand, 1, 4);
+      for (guint c = 0; c < changes; c++)
+        {
+          guint at = (guint) g_rand_int_range (rand, 0, (gint32) n_words);
+          g_free (mutated[at]);
+          mutated[at] = g_strdup (replacements[g_rand_int_range (rand, 0, G_N_ELEMENTS (replacements))]);
+        }
+      /* Rejoin with the separators of the original, word by word. */
+      GString *rebuilt = g_string_new (NULL);
+      const char *cursor = text;
+      for (guint w = 0; w < n_words; w++)
+        {
+          gsize original_length = strlen (words[w]);
+          g_string_append (rebuilt, mutated[w]);
+          cursor += original_length;
+          if (*cursor != '\0')
+            g_string_append_c (rebuilt, *cursor++);
+        }
+      g_autoptr (GError) error = NULL;
+      g_autoptr (Scenario) scenario = scenario_load_from_text ("mutant.mailsim", rebuilt->str, rebuilt->len, &error);
+      if (scenario == NULL)
+        {
+          assert_non_null (error);
+          if (!g_str_has_prefix (error->message, "mutant.mailsim:"))
+            fail_msg ("round %u: error without a position: %s", round, error->message);
+          refused++;
+        }
+      else
+        {
+          g_autoptr (SimWorld) world = scenario_build (scenario, 1, NULL);
+          assert_non_null (world);
+          scenario_run (scenario, world);
+          loaded++;
+        }
+      g_string_free (rebuilt, TRUE);
+    }
+  /* Both paths were exercised. */
+  assert_true (loaded > 0);
+  assert_true (refused > 0);
+}
+
 /* ---- errors ---- */
 
 typedef struct
@@ -363,6 +426,7 @@ main (void)
     cmocka_unit_test (test_failed_expectation_explains_itself),
     cmocka_unit_test (test_store_crash_during_imap_session_ends_it_cleanly),
     cmocka_unit_test (test_an_undeclared_duplicate_fails_the_accounting),
+    cmocka_unit_test (test_mutated_scenarios_fail_cleanly_or_run),
     cmocka_unit_test (test_errors_name_position_expectation_and_fix),
     cmocka_unit_test (test_zone_record_error_points_into_the_record),
     cmocka_unit_test (test_missing_file_is_an_io_error),
