@@ -142,6 +142,8 @@ msim_application_startup (GApplication *application)
   static const char *const choose_accels[] = { "<Control>l", NULL };
   static const char *const quit_accels[] = { "<Control>q", NULL };
   static const char *const reload_accels[] = { "<Control>r", NULL };
+  static const char *const save_as_accels[] = { "<Control><Shift>s", NULL };
+  static const char *const undo_accels[] = { "<Control>z", NULL };
   g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
 
   G_APPLICATION_CLASS (msim_application_parent_class)->startup (application);
@@ -150,6 +152,8 @@ msim_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.choose-scenario", choose_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (application), "win.reload", reload_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "win.save-as", save_as_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (application), "win.undo-intervention", undo_accels);
   gtk_css_provider_load_from_resource (css, "/org/mailsim/Mailsim/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);

@@ -30,6 +30,7 @@ struct _MsimMapView
   MsimMapLayout *layout;
   SimTime time;
   gint current_event;
+  GtkWidget *menu;   /* the GtkPopoverMenu of interventions */
 };
 
 G_DEFINE_FINAL_TYPE (MsimMapView, msim_map_view, GTK_TYPE_WIDGET)
@@ -748,35 +749,47 @@ measure_em (MsimMapView *self)
   return MAX (em, 8.0) * MAP_TEXT_SCALE;
 }
 
+/* Fills @d's geometry for a @width x @height drawing into @cr.  Returns
+ * FALSE when there is nothing to draw. */
+static gboolean
+drawing_init (Drawing *d, MsimMapView *self, cairo_t *cr, int width, int height)
+{
+  *d = (Drawing) { self, cr };
+  palette_init (&d->palette, GTK_WIDGET (self));
+  if (self->run == NULL || self->layout == NULL)
+    return FALSE;
+
+  guint columns = MAX (msim_map_layout_get_n_columns (self->layout), 1);
+  guint rows = MAX (msim_map_layout_get_n_rows (self->layout), 1);
+  d->em = measure_em (self);
+  d->left = d->em * 0.5;
+  d->top = d->em * 1.6;
+  d->cell_width = (width - 2 * d->left) / columns;
+  d->cell_height = (height - d->top - d->em * 0.5) / rows;
+  d->width = width;
+  d->height = height;
+  d->text_scale = 1.0;
+  d->text_scale = fit_names (d);
+  d->em *= d->text_scale;
+  d->icon = MIN (d->em * 2.4, MIN (d->cell_width * 0.45, (d->cell_height - 2.6 * d->em) * 0.9));
+  d->icon = MAX (d->icon, d->em);
+  return TRUE;
+}
+
 void
 msim_map_view_draw (MsimMapView *self, cairo_t *cr, int width, int height, gboolean paint_background)
 {
-  Drawing d = { self, cr };
+  Drawing d;
 
   g_return_if_fail (MSIM_IS_MAP_VIEW (self));
-  palette_init (&d.palette, GTK_WIDGET (self));
+  gboolean ready = drawing_init (&d, self, cr, width, height);
   if (paint_background)
     {
       set_color (cr, &d.palette.background, 1);
       cairo_paint (cr);
     }
-  if (self->run == NULL || self->layout == NULL)
+  if (!ready)
     return;
-
-  guint columns = MAX (msim_map_layout_get_n_columns (self->layout), 1);
-  guint rows = MAX (msim_map_layout_get_n_rows (self->layout), 1);
-  d.em = measure_em (self);
-  d.left = d.em * 0.5;
-  d.top = d.em * 1.6;
-  d.cell_width = (width - 2 * d.left) / columns;
-  d.cell_height = (height - d.top - d.em * 0.5) / rows;
-  d.width = width;
-  d.height = height;
-  d.text_scale = 1.0;
-  d.text_scale = fit_names (&d);
-  d.em *= d.text_scale;
-  d.icon = MIN (d.em * 2.4, MIN (d.cell_width * 0.45, (d.cell_height - 2.6 * d.em) * 0.9));
-  d.icon = MAX (d.icon, d.em);
 
   cairo_save (cr);
   draw_groups (&d);
@@ -786,6 +799,69 @@ msim_map_view_draw (MsimMapView *self, cairo_t *cr, int width, int height, gbool
   draw_failures (&d);
   draw_clock (&d, width);
   cairo_restore (cr);
+}
+
+/* The distance from @p to the segment @a - @b. */
+static double
+distance_to_segment (Point p, Point a, Point b)
+{
+  double dx = b.x - a.x, dy = b.y - a.y;
+  double length2 = dx * dx + dy * dy;
+  double t = length2 > 0 ? CLAMP (((p.x - a.x) * dx + (p.y - a.y) * dy) / length2, 0.0, 1.0) : 0.0;
+
+  return hypot (p.x - (a.x + t * dx), p.y - (a.y + t * dy));
+}
+
+MsimMapPick
+msim_map_view_pick (MsimMapView *self, double x, double y, int width, int height, const char **a, const char **b)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  MsimMapPick pick = MSIM_MAP_PICK_NONE;
+  Point p = { x, y };
+  Drawing d;
+
+  g_return_val_if_fail (MSIM_IS_MAP_VIEW (self), MSIM_MAP_PICK_NONE);
+  *a = *b = NULL;
+  if (drawing_init (&d, self, cr, width, height))
+    {
+      GPtrArray *nodes = msim_map_layout_get_nodes (self->layout);
+      GPtrArray *links = sim_network_get_links (sim_world_get_network (msim_run_get_world (self->run)));
+      double best = G_MAXDOUBLE;
+
+      /* A node is its icon and the two lines of labels under it. */
+      for (guint i = 0; i < nodes->len && pick == MSIM_MAP_PICK_NONE; i++)
+        {
+          const MsimMapNode *node = g_ptr_array_index (nodes, i);
+          Point at = node_center (&d, node);
+          double half_width = MAX (d.icon * 0.6, d.em * 2.5);
+          if (fabs (p.x - at.x) <= half_width && p.y >= at.y - d.icon * 0.6 && p.y <= at.y + d.icon * 0.55 + d.em * 2.6)
+            {
+              pick = MSIM_MAP_PICK_NODE;
+              *a = node->name;
+            }
+        }
+      /* A link is the nearest line within about half a line of text. */
+      for (guint i = 0; i < links->len && pick != MSIM_MAP_PICK_NODE; i++)
+        {
+          SimLink *link = g_ptr_array_index (links, i);
+          const MsimMapNode *na = msim_map_layout_find (self->layout, sim_node_get_name (sim_link_get_a (link)));
+          const MsimMapNode *nb = msim_map_layout_find (self->layout, sim_node_get_name (sim_link_get_b (link)));
+          if (na == NULL || nb == NULL)
+            continue;
+          double distance = distance_to_segment (p, node_center (&d, na), node_center (&d, nb));
+          if (distance <= d.em * 0.7 && distance < best)
+            {
+              best = distance;
+              pick = MSIM_MAP_PICK_LINK;
+              *a = na->name;
+              *b = nb->name;
+            }
+        }
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return pick;
 }
 
 guint
@@ -804,6 +880,119 @@ msim_map_view_count_in_flight (MsimMapView *self)
         count++;
     }
   return count;
+}
+
+/* An item activating @action with @target at the current time. */
+static void
+append_item (GMenu *section, const char *label, const char *action, GVariant *target)
+{
+  g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+
+  g_menu_item_set_action_and_target_value (item, action, target);
+  g_menu_append_item (section, item);
+}
+
+static GMenu *
+build_link_menu (MsimMapView *self, const char *a, const char *b, const char *when)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr (GMenu) section = g_menu_new ();
+  g_autofree char *title = g_strdup_printf ("Link %s \u2013 %s", a, b);
+  gboolean up = msim_run_link_is_up_at (self->run, a, b, self->time);
+  g_autofree char *label = g_strdup_printf (up ? "Take the link _down at %s" : "Bring the link _up at %s", when);
+
+  append_item (section, label, up ? "win.link-down" : "win.link-up", g_variant_new ("(ss)", a, b));
+  g_menu_append_section (menu, title, G_MENU_MODEL (section));
+  return menu;
+}
+
+static GMenu *
+build_node_menu (MsimMapView *self, const char *node, const char *when)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr (GMenu) section = g_menu_new ();
+  const MsimMapNode *map_node = msim_map_layout_find (self->layout, node);
+  gboolean up = msim_run_node_is_up_at (self->run, node, self->time);
+  g_autofree char *label = g_strdup_printf (up ? "Take this machine _down (crash) at %s" : "Bring this machine back _up at %s",
+                                            when);
+
+  append_item (section, label, up ? "win.node-down" : "win.node-up", g_variant_new_string (node));
+  if (map_node != NULL && map_node->kind == SIM_ROLE_DNS)
+    {
+      g_autoptr (GPtrArray) zones = msim_run_get_zones (self->run, node);
+      if (zones->len > 0)
+        {
+          g_autofree char *edit = g_strdup_printf ("_Edit a DNS record at %s\u2026", when);
+          append_item (section, edit, "win.edit-dns-record", g_variant_new_string (node));
+        }
+    }
+  if (map_node != NULL && map_node->kind == SIM_ROLE_CLIENT)
+    {
+      g_autoptr (GPtrArray) accounts = msim_run_get_accounts (self->run, node);
+      if (accounts->len > 0)
+        {
+          g_autofree char *compose = g_strdup_printf ("_Write an email from here at %s\u2026", when);
+          append_item (section, compose, "win.compose-email", g_variant_new_string (node));
+        }
+    }
+  g_menu_append_section (menu, node, G_MENU_MODEL (section));
+  return menu;
+}
+
+gboolean
+msim_map_view_popup_menu_at (MsimMapView *self, double x, double y)
+{
+  const char *a, *b;
+  g_autoptr (GMenu) menu = NULL;
+  g_autofree char *when = NULL;
+
+  g_return_val_if_fail (MSIM_IS_MAP_VIEW (self), FALSE);
+  if (self->run == NULL)
+    return FALSE;
+  when = sim_time_to_string (self->time);
+  switch (msim_map_view_pick (self, x, y, gtk_widget_get_width (GTK_WIDGET (self)),
+                              gtk_widget_get_height (GTK_WIDGET (self)), &a, &b))
+    {
+    case MSIM_MAP_PICK_LINK:
+      menu = build_link_menu (self, a, b, when);
+      break;
+    case MSIM_MAP_PICK_NODE:
+      menu = build_node_menu (self, a, when);
+      break;
+    case MSIM_MAP_PICK_NONE:
+    default:
+      return FALSE;
+    }
+  gtk_popover_popdown (GTK_POPOVER (self->menu));
+  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->menu), G_MENU_MODEL (menu));
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu), &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+  return TRUE;
+}
+
+GtkPopoverMenu *
+msim_map_view_get_menu (MsimMapView *self)
+{
+  return GTK_POPOVER_MENU (self->menu);
+}
+
+static void
+on_secondary_click (GtkGestureClick *gesture, int n_press, double x, double y, gpointer user_data)
+{
+  MsimMapView *self = MSIM_MAP_VIEW (user_data);
+
+  if (msim_map_view_popup_menu_at (self, x, y))
+    gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
+static void
+msim_map_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  MsimMapView *self = MSIM_MAP_VIEW (widget);
+
+  /* A popover parented to a widget is placed by that widget. */
+  if (self->menu != NULL)
+    gtk_popover_present (GTK_POPOVER (self->menu));
 }
 
 static void
@@ -837,6 +1026,7 @@ msim_map_view_dispose (GObject *object)
 {
   MsimMapView *self = MSIM_MAP_VIEW (object);
 
+  g_clear_pointer (&self->menu, gtk_widget_unparent);
   g_clear_pointer (&self->layout, msim_map_layout_free);
   g_clear_pointer (&self->run, msim_run_unref);
   G_OBJECT_CLASS (msim_map_view_parent_class)->dispose (object);
@@ -851,6 +1041,7 @@ msim_map_view_class_init (MsimMapViewClass *klass)
   object_class->dispose = msim_map_view_dispose;
   widget_class->snapshot = msim_map_view_snapshot;
   widget_class->measure = msim_map_view_measure;
+  widget_class->size_allocate = msim_map_view_size_allocate;
   gtk_widget_class_set_css_name (widget_class, "mapview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -858,10 +1049,19 @@ msim_map_view_class_init (MsimMapViewClass *klass)
 static void
 msim_map_view_init (MsimMapView *self)
 {
+  GtkGesture *click = gtk_gesture_click_new ();
+
   self->current_event = -1;
+  self->menu = gtk_popover_menu_new_from_model (NULL);
+  gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+  gtk_popover_set_position (GTK_POPOVER (self->menu), GTK_POS_BOTTOM);
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+  g_signal_connect (click, "pressed", G_CALLBACK (on_secondary_click), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
   gtk_widget_add_css_class (GTK_WIDGET (self), "view");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Network map: the nodes of the scenario and the messages travelling between them",
+                                  "Network map: the nodes of the scenario and the messages travelling between them; "
+                                  "right-click a node or a link to change what happens",
                                   -1);
 }
 

@@ -10,6 +10,7 @@ struct _MsimRun
 {
   gatomicrefcount ref_count;
   char *path;
+  char *text;
   Scenario *scenario;
   SimWorld *world;
   ScenarioVerdict verdict;
@@ -20,7 +21,21 @@ struct _MsimRun
 MsimRun *
 msim_run_load (const char *path, GError **error)
 {
-  g_autoptr (Scenario) scenario = scenario_load (path, error);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, &local))
+    {
+      g_set_error (error, SCENARIO_ERROR, SCENARIO_ERROR_IO, "%s", local->message);
+      return NULL;
+    }
+  return msim_run_load_from_text (path, text, error);
+}
+
+MsimRun *
+msim_run_load_from_text (const char *path, const char *text, GError **error)
+{
+  g_autoptr (Scenario) scenario = scenario_load_from_text (path, text, strlen (text), error);
   if (scenario == NULL)
     return NULL;
   g_autoptr (SimWorld) world = scenario_build (scenario, scenario_get_seed (scenario), error);
@@ -30,6 +45,7 @@ msim_run_load (const char *path, GError **error)
   MsimRun *self = g_new0 (MsimRun, 1);
   g_atomic_ref_count_init (&self->ref_count);
   self->path = g_strdup (path);
+  self->text = g_strdup (text);
   sim_trace_set_keep (sim_world_get_trace (world), TRUE);
   self->verdict = scenario_run (scenario, world);
   self->scenario = g_steal_pointer (&scenario);
@@ -73,6 +89,7 @@ msim_run_unref (MsimRun *self)
   sim_world_free (self->world);
   scenario_free (self->scenario);
   g_free (self->path);
+  g_free (self->text);
   g_free (self);
 }
 
@@ -92,6 +109,12 @@ const char *
 msim_run_get_path (MsimRun *self)
 {
   return self->path;
+}
+
+const char *
+msim_run_get_text (MsimRun *self)
+{
+  return self->text;
 }
 
 ScenarioVerdict
@@ -150,6 +173,70 @@ const char *
 msim_run_get_sender (MsimRun *self)
 {
   return self->sender;
+}
+
+/* The block of `node @node { ... }` in @root, or NULL. */
+static const ScenarioStatement *
+find_node_block (const ScenarioStatement *root, const char *node)
+{
+  for (guint i = 0; i < root->children->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (root->children, i);
+      const ScenarioWord *name = scenario_statement_word (statement, 1);
+      if (g_strcmp0 (scenario_statement_keyword (statement), "node") == 0 && name != NULL
+          && g_str_equal (name->text, node) && statement->children != NULL)
+        return statement;
+    }
+  return NULL;
+}
+
+/* The first word after @keyword of each statement starting with it in
+ * @block, or of the `record` lines of its `zone @zone` block when @zone is
+ * not NULL. */
+static GPtrArray *
+collect_words (MsimRun *self, const char *node, const char *keyword, const char *zone)
+{
+  GPtrArray *words = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (ScenarioStatement) root = scenario_syntax_parse (self->path, self->text, strlen (self->text), NULL);
+  const ScenarioStatement *block = root != NULL ? find_node_block (root, node) : NULL;
+
+  for (guint i = 0; block != NULL && i < block->children->len; i++)
+    {
+      const ScenarioStatement *statement = g_ptr_array_index (block->children, i);
+      const ScenarioWord *word = scenario_statement_word (statement, 1);
+      if (word == NULL)
+        continue;
+      if (zone == NULL && g_strcmp0 (scenario_statement_keyword (statement), keyword) == 0)
+        g_ptr_array_add (words, g_strdup (word->text));
+      else if (zone != NULL && g_strcmp0 (scenario_statement_keyword (statement), "zone") == 0
+               && g_str_equal (word->text, zone) && statement->children != NULL)
+        for (guint j = 0; j < statement->children->len; j++)
+          {
+            const ScenarioStatement *record = g_ptr_array_index (statement->children, j);
+            const ScenarioWord *text = scenario_statement_word (record, 1);
+            if (g_strcmp0 (scenario_statement_keyword (record), keyword) == 0 && text != NULL)
+              g_ptr_array_add (words, g_strdup (text->text));
+          }
+    }
+  return words;
+}
+
+GPtrArray *
+msim_run_get_accounts (MsimRun *self, const char *node)
+{
+  return collect_words (self, node, "account", NULL);
+}
+
+GPtrArray *
+msim_run_get_zones (MsimRun *self, const char *node)
+{
+  return collect_words (self, node, "zone", NULL);
+}
+
+GPtrArray *
+msim_run_get_zone_records (MsimRun *self, const char *node, const char *zone)
+{
+  return collect_words (self, node, "record", zone);
 }
 
 static gboolean

@@ -19,6 +19,9 @@ typedef struct _MsimRun MsimRun;
 /* (transfer full) Loads @path, builds its world with the scenario's seed and
  * runs it to the end with the trace kept. */
 MsimRun *msim_run_load (const char *path, GError **error);
+/* (transfer full) The same for a scenario's @text, named @path in messages:
+ * an intervention is the file's text with timeline blocks appended. */
+MsimRun *msim_run_load_from_text (const char *path, const char *text, GError **error);
 MsimRun *msim_run_ref (MsimRun *self);
 void msim_run_unref (MsimRun *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsimRun, msim_run_unref)
@@ -26,6 +29,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsimRun, msim_run_unref)
 const Scenario *msim_run_get_scenario (MsimRun *self);
 SimWorld *msim_run_get_world (MsimRun *self);
 const char *msim_run_get_path (MsimRun *self);
+/* The scenario text the run was built from. */
+const char *msim_run_get_text (MsimRun *self);
 ScenarioVerdict msim_run_get_verdict (MsimRun *self);
 
 /* Every event of the run in emission order: (transfer none) of SimEvent*. */
@@ -47,6 +52,15 @@ const char *msim_run_get_sender (MsimRun *self);
  * @time: the scenario's faults are ACTION events in the trace. */
 gboolean msim_run_link_is_up_at (MsimRun *self, const char *a, const char *b, SimTime time);
 gboolean msim_run_node_is_up_at (MsimRun *self, const char *node, SimTime time);
+
+/* What the scenario text declares for the node @node, for the
+ * intervention dialogs: (transfer full) of char*, possibly empty.
+ * The addresses of its `account` lines (a client's users): */
+GPtrArray *msim_run_get_accounts (MsimRun *self, const char *node);
+/* The origins of its zones (a name server): */
+GPtrArray *msim_run_get_zones (MsimRun *self, const char *node);
+/* The `record` lines of its zone @zone, as written: */
+GPtrArray *msim_run_get_zone_records (MsimRun *self, const char *node, const char *zone);
 
 /* Whether @event shows something going wrong: a refused, unreachable or
  * reset connection, a lost datagram, a 4xx/5xx reply, a deferred or

@@ -5,11 +5,19 @@
  * of that position, so stepping back is as exact as stepping forward.
  * Playback advances "show time" (msim-timeline.h), in which idle gaps are
  * shortened, by the wall time of each frame times the speed.
+ *
+ * Interventions change the scenario, not the recorded run: the window
+ * keeps the file's text and the list of interventions, and each change
+ * runs the text with the interventions appended from zero, then comes back
+ * to the same instant (msim-intervention.h).
  */
 #include "msim-window.h"
 
 #include <math.h>
+#include <string.h>
 
+#include "msim-compose-dialog.h"
+#include "msim-dns-record-dialog.h"
 #include "msim-explanation-view.h"
 #include "msim-inspector.h"
 #include "msim-timeline.h"
@@ -31,6 +39,9 @@ struct _MsimWindow
   GtkScale *speed_scale;
   GtkLabel *time_label;
   GtkLabel *gap_label;
+  GtkRevealer *note_revealer;
+  GtkLabel *note_label;
+  GtkWidget *note_undo_button;
 
   MsimRun *run;
   MsimTimeline *timeline;
@@ -40,6 +51,10 @@ struct _MsimWindow
   guint tick_id;
   gint64 last_frame_time;
   gboolean moving_scrubber;   /* set while the program moves the scrubber */
+
+  char *base_text;              /* the scenario file's text, as loaded */
+  GPtrArray *interventions;     /* MsimIntervention*, oldest first */
+  GtkFileChooserNative *save_chooser;
 };
 
 G_DEFINE_FINAL_TYPE (MsimWindow, msim_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -248,6 +263,259 @@ activate_reload (GSimpleAction *action, GVariant *parameter, gpointer user_data)
     gtk_label_set_text (self->gap_label, error->message);
 }
 
+/* ---- interventions ---- */
+
+static void describe_run (MsimWindow *self);
+static void show_run (MsimWindow *self, MsimRun *run, gboolean keep_time);
+
+static void
+update_intervention_actions (MsimWindow *self)
+{
+  GAction *undo = g_action_map_lookup_action (G_ACTION_MAP (self), "undo-intervention");
+  GAction *save_as = g_action_map_lookup_action (G_ACTION_MAP (self), "save-as");
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (undo), self->interventions->len > 0);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (save_as), self->run != NULL);
+}
+
+static void
+show_note (MsimWindow *self, const char *text, gboolean is_error)
+{
+  gtk_label_set_text (self->note_label, text);
+  if (is_error)
+    gtk_widget_add_css_class (GTK_WIDGET (self->note_label), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->note_label), "error");
+  gtk_widget_set_visible (self->note_undo_button, !is_error && self->interventions->len > 0);
+  gtk_revealer_set_reveal_child (self->note_revealer, TRUE);
+}
+
+/* Runs the file's text with the interventions from zero and shows the new
+ * run at the same instant.  On error the window keeps the run it had. */
+static gboolean
+replay (MsimWindow *self, GError **error)
+{
+  g_autofree char *text = msim_intervention_apply (self->base_text, self->interventions);
+  MsimRun *run = msim_run_load_from_text (msim_run_get_path (self->run), text, error);
+
+  if (run == NULL)
+    return FALSE;
+  show_run (self, run, TRUE);
+  return TRUE;
+}
+
+static char *
+describe_change (const char *what, ScenarioVerdict before, ScenarioVerdict after)
+{
+  return g_strdup_printf ("%s; the run was replayed from the start. Expectations: %u passed, %u failed (before: %u passed, %u failed).",
+                          what, after.passed, after.failed, before.passed, before.failed);
+}
+
+gboolean
+msim_window_intervene (MsimWindow *self, MsimIntervention *intervention, GError **error)
+{
+  g_autoptr (MsimIntervention) owned = intervention;
+
+  g_return_val_if_fail (MSIM_IS_WINDOW (self), FALSE);
+  if (self->run == NULL)
+    return TRUE;
+  ScenarioVerdict before = msim_run_get_verdict (self->run);
+  g_ptr_array_add (self->interventions, g_steal_pointer (&owned));
+  if (!replay (self, error))
+    {
+      g_ptr_array_remove_index (self->interventions, self->interventions->len - 1);
+      return FALSE;
+    }
+  g_autofree char *note = describe_change (msim_intervention_get_description (intervention), before,
+                                           msim_run_get_verdict (self->run));
+  update_intervention_actions (self);
+  show_note (self, note, FALSE);
+  return TRUE;
+}
+
+guint
+msim_window_get_n_interventions (MsimWindow *self)
+{
+  return self->interventions->len;
+}
+
+const char *
+msim_window_get_note (MsimWindow *self)
+{
+  return gtk_revealer_get_reveal_child (self->note_revealer) ? gtk_label_get_text (self->note_label) : NULL;
+}
+
+static void
+intervene_or_show_error (MsimWindow *self, MsimIntervention *intervention)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!msim_window_intervene (self, intervention, &error))
+    {
+      g_autofree char *note = g_strdup_printf ("Nothing was changed: %s", error->message);
+      show_note (self, note, TRUE);
+    }
+}
+
+static void
+activate_link_change (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimWindow *self = MSIM_WINDOW (user_data);
+  const char *a, *b;
+
+  g_variant_get (parameter, "(&s&s)", &a, &b);
+  intervene_or_show_error (self, msim_intervention_new_link (a, b, g_str_equal (g_action_get_name (G_ACTION (action)), "link-up"),
+                                                             self->time));
+}
+
+static void
+activate_node_change (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimWindow *self = MSIM_WINDOW (user_data);
+
+  intervene_or_show_error (self, msim_intervention_new_node (g_variant_get_string (parameter, NULL),
+                                                             g_str_equal (g_action_get_name (G_ACTION (action)), "node-up"),
+                                                             self->time));
+}
+
+static void
+activate_edit_dns_record (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimWindow *self = MSIM_WINDOW (user_data);
+
+  if (self->run == NULL)
+    return;
+  set_playing (self, FALSE);
+  gtk_window_present (GTK_WINDOW (msim_dns_record_dialog_new (self, g_variant_get_string (parameter, NULL))));
+}
+
+static void
+activate_compose_email (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimWindow *self = MSIM_WINDOW (user_data);
+
+  if (self->run == NULL)
+    return;
+  set_playing (self, FALSE);
+  gtk_window_present (GTK_WINDOW (msim_compose_dialog_new (self, g_variant_get_string (parameter, NULL))));
+}
+
+gboolean
+msim_window_undo_intervention (MsimWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->run == NULL || self->interventions->len == 0)
+    return FALSE;
+  ScenarioVerdict before = msim_run_get_verdict (self->run);
+  MsimIntervention *last = g_ptr_array_steal_index (self->interventions, self->interventions->len - 1);
+  /* The text without the last block loaded before, so this cannot fail
+   * unless the file under it is gone; then the intervention stays. */
+  if (!replay (self, &error))
+    {
+      g_ptr_array_add (self->interventions, last);
+      g_autofree char *note = g_strdup_printf ("The last change could not be undone: %s", error->message);
+      show_note (self, note, TRUE);
+      return FALSE;
+    }
+  g_autofree char *what = g_strdup_printf ("Undone: %s", msim_intervention_get_description (last));
+  g_autofree char *note = describe_change (what, before, msim_run_get_verdict (self->run));
+  msim_intervention_free (last);
+  update_intervention_actions (self);
+  show_note (self, note, FALSE);
+  return TRUE;
+}
+
+static void
+activate_undo_intervention (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  msim_window_undo_intervention (MSIM_WINDOW (user_data));
+}
+
+char *
+msim_window_get_scenario_text (MsimWindow *self)
+{
+  if (self->run == NULL)
+    return NULL;
+  return msim_intervention_apply (self->base_text, self->interventions);
+}
+
+gboolean
+msim_window_save_to (MsimWindow *self, GFile *file, GError **error)
+{
+  g_autofree char *text = msim_window_get_scenario_text (self);
+
+  if (text == NULL)
+    return TRUE;
+  return g_file_replace_contents (file, text, strlen (text), NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL, error);
+}
+
+static void
+on_save_chosen (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  MsimWindow *self = MSIM_WINDOW (user_data);
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GError) error = NULL;
+      g_autofree char *name = g_file_get_parse_name (file);
+      g_autofree char *note = NULL;
+
+      if (!msim_window_save_to (self, file, &error))
+        note = g_strdup_printf ("The scenario was not saved: %s", error->message);
+      else if (self->interventions->len > 0)
+        note = g_strdup_printf ("Saved the scenario with %u intervention%s as %s; open it to replay it, or send it to "
+                                "your teacher.",
+                                self->interventions->len, self->interventions->len == 1 ? "" : "s", name);
+      else
+        note = g_strdup_printf ("Saved the scenario, unchanged, as %s.", name);
+      show_note (self, note, error != NULL);
+    }
+  g_clear_object (&self->save_chooser);
+}
+
+static void
+activate_save_as (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  MsimWindow *self = MSIM_WINDOW (user_data);
+  g_autofree char *basename = NULL, *stem = NULL, *name = NULL;
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  if (self->run == NULL || self->save_chooser != NULL)
+    return;
+  set_playing (self, FALSE);
+  basename = g_path_get_basename (msim_run_get_path (self->run));
+  stem = g_str_has_suffix (basename, ".mailsim") ? g_strndup (basename, strlen (basename) - strlen (".mailsim"))
+                                                 : g_strdup (basename);
+  name = g_strdup_printf (self->interventions->len > 0 ? "%s-changed.mailsim" : "%s.mailsim", stem);
+  /* The classroom library is often installed read-only: offer the home
+   * folder then. */
+  g_autoptr (GFile) folder = g_file_new_for_path (msim_run_get_path (self->run));
+  g_set_object (&folder, g_file_get_parent (folder));
+  g_autoptr (GFileInfo) info = folder != NULL ? g_file_query_info (folder, G_FILE_ATTRIBUTE_ACCESS_CAN_WRITE,
+                                                                   G_FILE_QUERY_INFO_NONE, NULL, NULL)
+                                              : NULL;
+  if (info == NULL || !g_file_info_get_attribute_boolean (info, G_FILE_ATTRIBUTE_ACCESS_CAN_WRITE))
+    g_set_object (&folder, g_file_new_for_path (g_get_home_dir ()));
+  /* GtkFileDialog is GTK 4.10; the native chooser works on 4.8. */
+  self->save_chooser = gtk_file_chooser_native_new ("Save the Scenario As", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                    "_Save", "_Cancel");
+  gtk_file_filter_set_name (filter, "mailsim scenarios");
+  gtk_file_filter_add_pattern (filter, "*.mailsim");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->save_chooser), filter);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->save_chooser), folder, NULL);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->save_chooser), name);
+  g_signal_connect (self->save_chooser, "response", G_CALLBACK (on_save_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->save_chooser));
+}
+
+static void
+activate_dismiss_note (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  gtk_revealer_set_reveal_child (MSIM_WINDOW (user_data)->note_revealer, FALSE);
+}
+
 static const GActionEntry window_actions[] = {
   { "play", activate_play, NULL, "false", change_play_state },
   { "step-forward", activate_step_forward },
@@ -256,6 +524,15 @@ static const GActionEntry window_actions[] = {
   { "go-to-end", activate_go_to_end },
   { "go-to-event", activate_go_to_event, "u" },
   { "reload", activate_reload },
+  { "link-down", activate_link_change, "(ss)" },
+  { "link-up", activate_link_change, "(ss)" },
+  { "node-down", activate_node_change, "s" },
+  { "node-up", activate_node_change, "s" },
+  { "edit-dns-record", activate_edit_dns_record, "s" },
+  { "compose-email", activate_compose_email, "s" },
+  { "undo-intervention", activate_undo_intervention },
+  { "save-as", activate_save_as },
+  { "dismiss-note", activate_dismiss_note },
 };
 
 /* ---- controls ---- */
@@ -323,7 +600,10 @@ msim_window_dispose (GObject *object)
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
     }
+  g_clear_object (&self->save_chooser);
   gtk_widget_dispose_template (GTK_WIDGET (self), MSIM_TYPE_WINDOW);
+  g_clear_pointer (&self->interventions, g_ptr_array_unref);
+  g_clear_pointer (&self->base_text, g_free);
   g_clear_pointer (&self->timeline, msim_timeline_free);
   g_clear_pointer (&self->run, msim_run_unref);
   G_OBJECT_CLASS (msim_window_parent_class)->dispose (object);
@@ -353,6 +633,9 @@ msim_window_class_init (MsimWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsimWindow, speed_scale);
   gtk_widget_class_bind_template_child (widget_class, MsimWindow, time_label);
   gtk_widget_class_bind_template_child (widget_class, MsimWindow, gap_label);
+  gtk_widget_class_bind_template_child (widget_class, MsimWindow, note_revealer);
+  gtk_widget_class_bind_template_child (widget_class, MsimWindow, note_label);
+  gtk_widget_class_bind_template_child (widget_class, MsimWindow, note_undo_button);
 }
 
 static void
@@ -360,7 +643,9 @@ msim_window_init (MsimWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->current = -1;
+  self->interventions = g_ptr_array_new_with_free_func ((GDestroyNotify) msim_intervention_free);
   g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions, G_N_ELEMENTS (window_actions), self);
+  update_intervention_actions (self);
   g_signal_connect (self->scrubber, "value-changed", G_CALLBACK (on_scrubber_moved), self);
   g_signal_connect (self->speed_scale, "value-changed", G_CALLBACK (on_speed_changed), self);
   gtk_scale_set_format_value_func (self->speed_scale, format_speed, NULL, NULL);
@@ -383,8 +668,11 @@ describe_run (MsimWindow *self)
   const Scenario *scenario = msim_run_get_scenario (self->run);
   ScenarioVerdict verdict = msim_run_get_verdict (self->run);
   g_autofree char *basename = g_path_get_basename (msim_run_get_path (self->run));
-  g_autofree char *subtitle = g_strdup_printf ("%s \u2014 %u events, expectations: %u passed, %u failed", basename,
-                                               msim_run_get_n_events (self->run), verdict.passed, verdict.failed);
+  g_autofree char *changes = self->interventions->len == 0 ? g_strdup ("")
+                             : g_strdup_printf (", changed by %u intervention%s", self->interventions->len,
+                                                self->interventions->len == 1 ? "" : "s");
+  g_autofree char *subtitle = g_strdup_printf ("%s%s \u2014 %u events, expectations: %u passed, %u failed", basename,
+                                               changes, msim_run_get_n_events (self->run), verdict.passed, verdict.failed);
   SimTime skipped = msim_timeline_get_skipped (self->timeline);
   g_autofree char *gap = NULL;
 
@@ -400,17 +688,17 @@ describe_run (MsimWindow *self)
   gtk_label_set_text (self->gap_label, gap);
 }
 
-gboolean
-msim_window_open (MsimWindow *self, const char *path, GError **error)
+/* Shows @run (taking it): the map, the list and the timeline follow.  With
+ * @keep_time the view stays at the same instant, else it starts before the
+ * first event. */
+static void
+show_run (MsimWindow *self, MsimRun *run, gboolean keep_time)
 {
-  g_autoptr (MsimRun) run = msim_run_load (path, error);
+  SimTime time = self->time;
 
-  if (run == NULL)
-    return FALSE;
-  set_playing (self, FALSE);
   g_clear_pointer (&self->timeline, msim_timeline_free);
   g_clear_pointer (&self->run, msim_run_unref);
-  self->run = g_steal_pointer (&run);
+  self->run = run;
   self->timeline = msim_timeline_new (msim_run_get_events (self->run));
 
   msim_map_view_set_run (self->map_view, self->run);
@@ -419,8 +707,28 @@ msim_window_open (MsimWindow *self, const char *path, GError **error)
   gtk_range_set_range (GTK_RANGE (self->scrubber), 0, MAX (seconds (msim_timeline_get_show_length (self->timeline)), 0.001));
   self->moving_scrubber = FALSE;
   describe_run (self);
+  /* Another run: every pane shows its current event again. */
   self->current = G_MININT;
-  go_to_event (self, -1);
+  if (keep_time)
+    set_position (self, time, msim_run_find_event_at (self->run, time), FALSE);
+  else
+    go_to_event (self, -1);
+}
+
+gboolean
+msim_window_open (MsimWindow *self, const char *path, GError **error)
+{
+  MsimRun *run = msim_run_load (path, error);
+
+  if (run == NULL)
+    return FALSE;
+  set_playing (self, FALSE);
+  g_ptr_array_set_size (self->interventions, 0);
+  g_free (self->base_text);
+  self->base_text = g_strdup (msim_run_get_text (run));
+  gtk_revealer_set_reveal_child (self->note_revealer, FALSE);
+  show_run (self, run, FALSE);
+  update_intervention_actions (self);
   return TRUE;
 }
 
