@@ -917,7 +917,11 @@ typedef struct
   SmtpServer *server;
   SimEventId idle_timer;
   guint32 client_address;
-  char *client_name;
+  char *client_name;            /* the client's node, for the narration */
+  /* RFC 5321 4.4: the client's reverse name for the Received field, once
+   * the PTR lookup started at connect has found one; NULL until then, and
+   * when there is none ("unknown" is written). */
+  char *client_reverse_name;
 
   /* RFC 5782: the client's standing on the blocklist, asked at connect. */
   enum { DNSBL_UNCHECKED, DNSBL_PENDING, DNSBL_CLEAN, DNSBL_LISTED } dnsbl;
@@ -941,6 +945,7 @@ session_free (ServerSession *session)
   spf_check_free (session->spf);
   smtp_server_free (session->server);
   g_free (session->client_name);
+  g_free (session->client_reverse_name);
   g_free (session->dnsbl_reason);
   g_free (session->waiting_reverse_path);
   g_free (session->waiting_forward_path);
@@ -1223,7 +1228,8 @@ accept_message (SmtpServer *server, const SmtpEnvelope *envelope, GBytes *conten
   /* RFC 5321 4.4: every hop prepends a Received trace field. */
   g_autofree char *received = g_strdup_printf (
       "from %s (%s [%s])\r\n\tby %s (mailsim) with %s id %s%s%s%s;\r\n\t%s",
-      smtp_server_get_helo (server), session->client_name,
+      smtp_server_get_helo (server),
+      session->client_reverse_name != NULL ? session->client_reverse_name : "unknown",
       sim_address_to_string (session->client_address, address), self->hostname, protocol, id,
       envelope->recipients->len == 1 ? "\r\n\tfor <" : "",
       envelope->recipients->len == 1 ? (const char *) g_ptr_array_index (envelope->recipients, 0) : "",
@@ -1394,6 +1400,31 @@ dnsbl_found (DnsStubStatus status, const DnsMessage *response, gpointer user_dat
   dnsbl_settled (session);
 }
 
+/* The answer to the PTR lookup asked at connect: the first name it gives,
+ * without the trailing dot, as Postfix writes it. */
+static void
+client_reverse_name_found (DnsStubStatus status, const DnsMessage *response, gpointer user_data)
+{
+  ServerSession *session = user_data;
+  char client[16];
+
+  sim_address_to_string (session->client_address, client);
+  for (guint i = 0; status == DNS_STUB_ANSWER && i < response->answers->len; i++)
+    {
+      DnsRecord *answer = g_ptr_array_index (response->answers, i);
+      if (answer->type != DNS_TYPE_PTR || answer->target == NULL || g_str_equal (answer->target, "."))
+        continue;
+      session->client_reverse_name = g_strndup (answer->target, strlen (answer->target) - 1);
+      sim_node_emit (session->mta->node, SIM_EVENT_NOTE, session->client_name, "dns", "dns.ptr.lookup", "found",
+                     NULL, "%s is %s (PTR): the Received field will name it", client,
+                     session->client_reverse_name);
+      return;
+    }
+  sim_node_emit (session->mta->node, SIM_EVENT_NOTE, session->client_name, "dns", "dns.ptr.lookup", "unknown", NULL,
+                 "%s has no name in DNS (%s): the Received field will say \"unknown\"", client,
+                 dns_stub_status_to_string (status));
+}
+
 static void
 accept_connection (Mta *self, SimStream *stream, SmtpService service)
 {
@@ -1403,8 +1434,8 @@ accept_connection (Mta *self, SimStream *stream, SmtpService service)
   session->mta = self;
   session->stream = stream;
   session->client_address = sim_stream_get_peer_address (stream);
-  /* Without a PTR lookup the client's name is its node name as the
-   * network knows it; "unknown" when it has none. */
+  /* The narration names the client by its node; the Received field by
+   * what DNS says (below). */
   session->client_name = g_strdup (peer != NULL ? sim_node_get_name (peer) : "unknown");
   session->server = smtp_server_new (service, self->hostname, sim_stream_get_transport (stream),
                                      &server_handler, session);
@@ -1414,6 +1445,18 @@ accept_connection (Mta *self, SimStream *stream, SmtpService service)
   g_ptr_array_add (self->sessions, session);
   sim_stream_set_handler (stream, &session_callbacks, session);
   session_touch (session);
+  if (self->stub != NULL)
+    {
+      /* RFC 5321 4.4: the Received field gives the client's address and,
+       * when it resolves, its reverse name.  Asked now, used if it has
+       * arrived when the message is accepted; session_free() cancels it. */
+      g_autofree char *reverse = dns_name_reverse_ipv4 (session->client_address);
+      char client[16];
+      sim_node_emit (self->node, SIM_EVENT_NOTE, session->client_name, "dns", "dns.ptr.lookup", "reverse-lookup", NULL,
+                     "who is %s? asking DNS for the PTR of %s",
+                     sim_address_to_string (session->client_address, client), reverse);
+      dns_stub_lookup (self->stub, reverse, DNS_TYPE_PTR, client_reverse_name_found, session);
+    }
   if (self->dnsbl_zone != NULL && self->stub != NULL && service == SMTP_SERVICE_RELAY)
     {
       /* RFC 5782 2.1: asked at once, answered by the time RCPT comes. */
