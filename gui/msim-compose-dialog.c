@@ -74,7 +74,7 @@ send (MsimComposeDialog *self)
                                                           self->time),
                               &error))
     {
-      g_autofree char *message = g_strdup_printf ("The changed scenario does not load, so nothing was sent:\n%s",
+      g_autofree char *message = g_strdup_printf ("The changed scenario does not load, so nothing was sent (lines past the end of the file are the interventions):\n%s",
                                                   error->message);
       show_error (self, message);
       return FALSE;

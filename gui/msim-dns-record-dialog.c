@@ -95,7 +95,7 @@ apply (MsimDnsRecordDialog *self)
     }
   if (!msim_window_intervene (self->window, msim_intervention_new_dns_set (server, zone, record, self->time), &error))
     {
-      g_autofree char *message = g_strdup_printf ("The changed scenario does not load, so nothing was changed:\n%s",
+      g_autofree char *message = g_strdup_printf ("The changed scenario does not load, so nothing was changed (lines past the end of the file are the interventions):\n%s",
                                                   error->message);
       show_error (self, message);
       return FALSE;
