@@ -36,9 +36,9 @@ print_summary (FILE *out, SimWorld *world, const ScenarioVerdict *verdict, gbool
   g_autofree char *now = sim_time_to_string (sim_world_now (world));
 
   fprintf (out, "\nSummary at %s\n", now);
-  fprintf (out, "  recipients accepted from users:  %u\n", a.accepted);
+  fprintf (out, "  recipient copies accepted:       %u  (from clients, each recipient counted)\n", a.accepted);
   fprintf (out, "  bounce reports generated:        %u\n", a.dsn_generated);
-  fprintf (out, "  delivered to mailboxes:          %u\n", a.delivered);
+  fprintf (out, "  delivered to mailboxes:          %u  (bounce reports included)\n", a.delivered);
   fprintf (out, "  bounced:                         %u\n", a.bounced);
   fprintf (out, "  still queued:                    %u\n", a.queued);
   if (entered != ended)

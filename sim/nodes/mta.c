@@ -848,16 +848,21 @@ entry_attempt_finished (QueueEntry *entry)
         pending++;
     }
   SimTime wait = retry_delay (self, entry->attempts);
-  if (pending > 0 && now - entry->arrived + wait > self->queue_lifetime)
+  /* The last try comes when the lifetime ends, not a whole backoff later. */
+  if (entry->arrived + self->queue_lifetime - now < wait)
+    wait = MAX (entry->arrived + self->queue_lifetime - now, 0);
+  if (pending > 0 && now - entry->arrived >= self->queue_lifetime)
     {
-      /* RFC 5321 4.5.4.1: give up after the queue lifetime. */
+      /* RFC 5321 4.5.4.1: give up once the message has been queued for the
+       * whole lifetime, at the first attempt that finds it that old. */
       for (guint i = 0; i < entry->recipients->len; i++)
         {
           QueueRecipient *recipient = g_ptr_array_index (entry->recipients, i);
           if (recipient->state == RECIPIENT_PENDING)
             {
-              g_autofree char *reason = g_strdup_printf ("delivery temporarily suspended, gave up after %u attempts: %s",
-                                                         entry->attempts,
+              g_autofree char *lifetime = sim_time_to_string (self->queue_lifetime);
+              g_autofree char *reason = g_strdup_printf ("gave up after %u attempts in %s (the queue lifetime); last error: %s",
+                                                         entry->attempts, lifetime,
                                                          recipient->last_reply != NULL ? recipient->last_reply : "no answer");
               fail_recipient (self, entry, recipient, reason, "4.4.7");
             }

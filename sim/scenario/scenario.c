@@ -1770,13 +1770,13 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
       if (delivered)
         g_string_append_printf (explanation, "%s's %s holds", address->text, folder);
       else
-        g_string_append_printf (explanation, "%s's device %s downloaded", address->text,
-                                options[4].value != NULL ? options[4].value->text : "");
+        g_string_append_printf (explanation, "%s's device%s%s downloaded", address->text,
+                                options[4].value != NULL ? " " : "", options[4].value != NULL ? options[4].value->text : "");
       if (options[3].value != NULL)
         g_string_append_printf (explanation, " %" G_GUINT64_FORMAT, count);
       else
         g_string_append (explanation, " a");
-      g_string_append (explanation, " message");
+      g_string_append (explanation, options[3].value != NULL && count != 1 ? " messages" : " message");
       if (subject != NULL)
         g_string_append_printf (explanation, " with subject \"%s\"", subject);
       if (wanted_flag != 0)

@@ -22,8 +22,8 @@ const SimExplanation sim_explain_dns[] = {
     "The server did not understand the EDNS record, so the resolver asks again without it, as "
     "plain RFC 1035 DNS." },
   { "dns.response.answer", "RFC 1034 4.3.2",
-    "The server answers the question with the records asked for; the \"aa\" flag says it is the "
-    "authoritative source of that zone, not a copy from a cache." },
+    "The server answers the question with the records asked for: with the \"aa\" flag it speaks as "
+    "the zone's authoritative source; without it (a resolver) the records come from its cache or its own lookups." },
   { "dns.response.cname", "RFC 1034 3.6.2",
     "The name is an alias (CNAME): the answer gives its canonical name, and the lookup continues "
     "with that name." },
