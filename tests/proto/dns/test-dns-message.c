@@ -673,6 +673,304 @@ test_fuzz_mutated_packets_never_crash (void **state)
   assert_true (decoded > 1000);
 }
 
+/* ---- golden wire bytes: one record of each type (RFC 1035 3.3, 3.4, 4.1; RFC 3596 2.2) ----
+ *
+ * Each response below is written out by hand, octet by octet, from the
+ * RFC's layout, then compared with what the encoder writes and decoded
+ * back.  They share one header: id 0x1234, QR and AA set, one question,
+ * one answer.  The question name starts at offset 12, so a pointer to it
+ * is 0xC0 0x0C (RFC 1035 4.1.4: the top two bits set, then the offset). */
+
+#define GOLDEN_HEADER                                                         \
+  0x12, 0x34,             /* ID */                                            \
+  0x84, 0x00,             /* QR=1 opcode=0 AA=1 TC=0 RD=0 | RA=0 Z=0 RCODE=0 */ \
+  0x00, 0x01,             /* QDCOUNT 1 */                                     \
+  0x00, 0x01,             /* ANCOUNT 1 */                                     \
+  0x00, 0x00,             /* NSCOUNT 0 */                                     \
+  0x00, 0x00              /* ARCOUNT 0 */
+
+/* "example.org." as labels: offset 12 to 24 when it is the question. */
+#define EXAMPLE_ORG 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'o', 'r', 'g', 0x00
+
+/* A response to "@name @type?" with @record as its one answer. */
+static DnsMessage *
+golden_response (const char *name, DnsType type, DnsRecord *record)
+{
+  g_autoptr(DnsMessage) query = dns_message_new_query (0x1234, name, type, FALSE);
+  DnsMessage *response = dns_message_new_response (query);
+
+  response->aa = TRUE;
+  g_ptr_array_add (response->answers, record);
+  return response;
+}
+
+/* @message encodes to exactly @expected, and @expected decodes to a
+ * message whose one answer equals @message's. */
+static void
+assert_golden (const DnsMessage *message, const guint8 *expected, gsize expected_len)
+{
+  g_autoptr(GBytes) bytes = dns_message_encode (message, 0);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  for (gsize i = 0; i < MIN (len, expected_len); i++)
+    if (data[i] != expected[i])
+      fail_msg ("octet %" G_GSIZE_FORMAT ": encoded 0x%02x, expected 0x%02x", i, data[i], expected[i]);
+  assert_int_equal (len, expected_len);
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DnsMessage) decoded = dns_message_decode (expected, expected_len, &error);
+  if (decoded == NULL)
+    fail_msg ("decode failed: %s", error->message);
+  assert_int_equal (decoded->id, 0x1234);
+  assert_true (decoded->qr && decoded->aa);
+  assert_int_equal (decoded->questions->len, 1);
+  assert_int_equal (decoded->answers->len, message->answers->len);
+  for (guint i = 0; i < message->answers->len; i++)
+    {
+      g_autofree char *want = dns_record_to_string (g_ptr_array_index (message->answers, i));
+      g_autofree char *got = dns_record_to_string (g_ptr_array_index (decoded->answers, i));
+      assert_string_equal (got, want);
+      assert_true (dns_record_equal (g_ptr_array_index (message->answers, i), g_ptr_array_index (decoded->answers, i)));
+    }
+  g_autoptr(GBytes) again = dns_message_encode (decoded, 0);
+  g_autoptr(GBytes) want = g_bytes_new_static (expected, expected_len);
+  assert_true (g_bytes_equal (again, want));
+}
+
+static void
+test_golden_a_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    EXAMPLE_ORG,                  /* QNAME, offset 12 */
+    0x00, 0x01,                   /* QTYPE A */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to offset 12, example.org. */
+    0x00, 0x01,                   /* TYPE A */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x0E, 0x10,       /* TTL 3600 */
+    0x00, 0x04,                   /* RDLENGTH 4 */
+    192, 0, 2, 1,                 /* RDATA, RFC 1035 3.4.1: ADDRESS 192.0.2.1 */
+  };
+  g_autoptr(DnsMessage) message = golden_response ("example.org.", DNS_TYPE_A,
+                                                   dns_record_new_a ("example.org.", 3600, 0xC0000201));
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_aaaa_record (void **state)
+{
+  static const guint8 address[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x01 };
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    EXAMPLE_ORG,
+    0x00, 0x1C,                   /* QTYPE AAAA (28), RFC 3596 2.1 */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to example.org. */
+    0x00, 0x1C,                   /* TYPE AAAA */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x0E, 0x10,       /* TTL 3600 */
+    0x00, 0x10,                   /* RDLENGTH 16 */
+    0x20, 0x01, 0x0d, 0xb8,       /* RDATA, RFC 3596 2.2: 2001:db8::1, */
+    0x00, 0x00, 0x00, 0x00,       /*   16 octets in network order */
+    0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x01,
+  };
+  g_autoptr(DnsMessage) message = golden_response ("example.org.", DNS_TYPE_AAAA,
+                                                   dns_record_new_aaaa ("example.org.", 3600, address));
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_ns_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    EXAMPLE_ORG,
+    0x00, 0x02,                   /* QTYPE NS */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to example.org. */
+    0x00, 0x02,                   /* TYPE NS */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x01, 0x51, 0x80,       /* TTL 86400 */
+    0x00, 0x06,                   /* RDLENGTH 6 */
+    0x03, 'n', 's', '1',          /* RDATA, RFC 1035 3.3.11: NSDNAME ns1 + */
+    0xC0, 0x0C,                   /*   pointer to example.org. */
+  };
+  g_autoptr(DnsMessage) message = golden_response (
+      "example.org.", DNS_TYPE_NS, dns_record_new_with_target ("example.org.", DNS_TYPE_NS, 86400, "ns1.example.org."));
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_cname_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    0x03, 'w', 'w', 'w',          /* QNAME www.example.org., offset 12; */
+    EXAMPLE_ORG,                  /*   example.org. starts at offset 16 */
+    0x00, 0x05,                   /* QTYPE CNAME */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to www.example.org. */
+    0x00, 0x05,                   /* TYPE CNAME */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x01, 0x2C,       /* TTL 300 */
+    0x00, 0x02,                   /* RDLENGTH 2 */
+    0xC0, 0x10,                   /* RDATA, RFC 1035 3.3.1: CNAME, a pointer to
+                                   * the suffix example.org. at offset 16 */
+  };
+  g_autoptr(DnsMessage) message = golden_response (
+      "www.example.org.", DNS_TYPE_CNAME,
+      dns_record_new_with_target ("www.example.org.", DNS_TYPE_CNAME, 300, "example.org."));
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_soa_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    EXAMPLE_ORG,
+    0x00, 0x06,                   /* QTYPE SOA */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to example.org. */
+    0x00, 0x06,                   /* TYPE SOA */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x0E, 0x10,       /* TTL 3600 */
+    0x00, 0x27,                   /* RDLENGTH 39 */
+    0x03, 'n', 's', '1',          /* RDATA, RFC 1035 3.3.13: MNAME ns1 + */
+    0xC0, 0x0C,                   /*   pointer to example.org. */
+    0x0A, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r',
+    0xC0, 0x0C,                   /* RNAME hostmaster + pointer to example.org. */
+    0x78, 0xC2, 0x77, 0x84,       /* SERIAL 2026010500 */
+    0x00, 0x00, 0x1C, 0x20,       /* REFRESH 7200 */
+    0x00, 0x00, 0x03, 0x84,       /* RETRY 900 */
+    0x00, 0x12, 0x75, 0x00,       /* EXPIRE 1209600 */
+    0x00, 0x00, 0x01, 0x2C,       /* MINIMUM 300 */
+  };
+  DnsSoaData soa = { "ns1.example.org.", "hostmaster.example.org.", 2026010500, 7200, 900, 1209600, 300 };
+  g_autoptr(DnsMessage) message = golden_response ("example.org.", DNS_TYPE_SOA,
+                                                   dns_record_new_soa ("example.org.", 3600, &soa));
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_mx_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    EXAMPLE_ORG,
+    0x00, 0x0F,                   /* QTYPE MX (15) */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to example.org. */
+    0x00, 0x0F,                   /* TYPE MX */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x0E, 0x10,       /* TTL 3600 */
+    0x00, 0x07,                   /* RDLENGTH 7 */
+    0x00, 0x0A,                   /* RDATA, RFC 1035 3.3.9: PREFERENCE 10, */
+    0x02, 'm', 'x', 0xC0, 0x0C,   /*   EXCHANGE mx + pointer to example.org. */
+  };
+  g_autoptr(DnsMessage) message = golden_response ("example.org.", DNS_TYPE_MX,
+                                                   dns_record_new_mx ("example.org.", 3600, 10, "mx.example.org."));
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_txt_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    EXAMPLE_ORG,
+    0x00, 0x10,                   /* QTYPE TXT (16) */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to example.org. */
+    0x00, 0x10,                   /* TYPE TXT */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x01, 0x2C,       /* TTL 300 */
+    0x00, 0x12,                   /* RDLENGTH 18 */
+    0x0B, 'v', '=', 's', 'p', 'f', '1', ' ', '-', 'a', 'l', 'l',
+                                  /* RDATA, RFC 1035 3.3.14: a <character-string>,
+                                   * its length (11) then its octets, */
+    0x05, 'h', 'e', 'l', 'l', 'o', /* and a second one (5): never compressed */
+  };
+  DnsRecord *txt = dns_record_new_txt ("example.org.", 300, "v=spf1 -all");
+  g_ptr_array_add (txt->strings, g_strdup ("hello"));
+  g_autoptr(DnsMessage) message = golden_response ("example.org.", DNS_TYPE_TXT, txt);
+  assert_golden (message, expected, sizeof expected);
+}
+
+static void
+test_golden_ptr_record (void **state)
+{
+  static const guint8 expected[] = {
+    GOLDEN_HEADER,
+    0x02, '2', '5', 0x01, '2', 0x01, '0', 0x03, '1', '9', '2',
+    0x07, 'i', 'n', '-', 'a', 'd', 'd', 'r', 0x04, 'a', 'r', 'p', 'a', 0x00,
+                                  /* QNAME 25.2.0.192.in-addr.arpa. (RFC 1035 3.5) */
+    0x00, 0x0C,                   /* QTYPE PTR (12) */
+    0x00, 0x01,                   /* QCLASS IN */
+    0xC0, 0x0C,                   /* NAME: pointer to the question name */
+    0x00, 0x0C,                   /* TYPE PTR */
+    0x00, 0x01,                   /* CLASS IN */
+    0x00, 0x00, 0x0E, 0x10,       /* TTL 3600 */
+    0x00, 0x12,                   /* RDLENGTH 18 */
+    0x04, 'm', 'a', 'i', 'l',     /* RDATA, RFC 1035 3.3.12: PTRDNAME in full, */
+    EXAMPLE_ORG,                  /*   no earlier name shares a suffix with it */
+  };
+  g_autoptr(DnsMessage) message = golden_response (
+      "25.2.0.192.in-addr.arpa.", DNS_TYPE_PTR,
+      dns_record_new_with_target ("25.2.0.192.in-addr.arpa.", DNS_TYPE_PTR, 3600, "mail.example.org."));
+  assert_golden (message, expected, sizeof expected);
+}
+
+/* RFC 1035 4.1.4: a pointer may lead into record data.  The A record of
+ * the exchanger is owned by the very name the MX record's RDATA spelled
+ * out at offset 43 (0x2B), so its owner is the pointer 0xC0 0x2B; that
+ * name itself ends with a pointer to offset 12. */
+static void
+test_golden_compression_across_records (void **state)
+{
+  static const guint8 expected[] = {
+    0x00, 0x07,                   /* ID 7 */
+    0x85, 0x00,                   /* QR=1 AA=1 RD=1 */
+    0x00, 0x01,                   /* QDCOUNT 1 */
+    0x00, 0x01,                   /* ANCOUNT 1 */
+    0x00, 0x00,                   /* NSCOUNT 0 */
+    0x00, 0x01,                   /* ARCOUNT 1 */
+    EXAMPLE_ORG,                  /* offset 12: QNAME example.org. */
+    0x00, 0x0F, 0x00, 0x01,       /* QTYPE MX, QCLASS IN */
+    0xC0, 0x0C,                   /* offset 29: answer NAME, pointer to 12 */
+    0x00, 0x0F, 0x00, 0x01,       /* TYPE MX, CLASS IN */
+    0x00, 0x00, 0x0E, 0x10,       /* TTL 3600 */
+    0x00, 0x07,                   /* RDLENGTH 7 */
+    0x00, 0x0A,                   /* PREFERENCE 10 */
+    0x02, 'm', 'x', 0xC0, 0x0C,   /* offset 43: EXCHANGE mx + pointer to 12 */
+    0xC0, 0x2B,                   /* offset 48: additional NAME, pointer to 43 */
+    0x00, 0x01, 0x00, 0x01,       /* TYPE A, CLASS IN */
+    0x00, 0x00, 0x01, 0x2C,       /* TTL 300 */
+    0x00, 0x04,                   /* RDLENGTH 4 */
+    203, 0, 113, 25,              /* ADDRESS 203.0.113.25 */
+  };
+  g_autoptr(DnsMessage) query = dns_message_new_query (7, "example.org", DNS_TYPE_MX, TRUE);
+  g_autoptr(DnsMessage) response = dns_message_new_response (query);
+  response->aa = TRUE;
+  g_ptr_array_add (response->answers, dns_record_new_mx ("example.org.", 3600, 10, "mx.example.org."));
+  g_ptr_array_add (response->additionals, dns_record_new_a ("mx.example.org.", 300, 0xCB007119));
+
+  g_autoptr(GBytes) bytes = dns_message_encode (response, 0);
+  g_autoptr(GBytes) want = g_bytes_new_static (expected, sizeof expected);
+  assert_true (g_bytes_equal (bytes, want));
+
+  g_autoptr(DnsMessage) decoded = dns_message_decode (expected, sizeof expected, NULL);
+  assert_non_null (decoded);
+  DnsRecord *mx = g_ptr_array_index (decoded->answers, 0);
+  DnsRecord *address = g_ptr_array_index (decoded->additionals, 0);
+  assert_string_equal (mx->target, "mx.example.org.");
+  assert_string_equal (address->name, "mx.example.org.");
+  assert_int_equal (dns_record_get_ipv4 (address), 0xCB007119);
+}
+
 int
 main (void)
 {
@@ -706,6 +1004,15 @@ main (void)
     cmocka_unit_test (test_summary_and_describe_read_like_dig),
     cmocka_unit_test (test_classify_negative_and_referral_responses),
     cmocka_unit_test (test_fuzz_mutated_packets_never_crash),
+    cmocka_unit_test (test_golden_a_record),
+    cmocka_unit_test (test_golden_aaaa_record),
+    cmocka_unit_test (test_golden_ns_record),
+    cmocka_unit_test (test_golden_cname_record),
+    cmocka_unit_test (test_golden_soa_record),
+    cmocka_unit_test (test_golden_mx_record),
+    cmocka_unit_test (test_golden_txt_record),
+    cmocka_unit_test (test_golden_ptr_record),
+    cmocka_unit_test (test_golden_compression_across_records),
   };
 
   /* A critical warning is a programming error the tests must catch. */
