@@ -501,6 +501,27 @@ links_all_up (GPtrArray *links)
   return TRUE;
 }
 
+/* Why nothing can reach @to from @from, in words a student can act on. */
+static const char *
+unreachable_reason (SimNetwork *self, SimNode *from, SimNode *to)
+{
+  if (to == NULL)
+    return "no host has that address";
+  if (!to->up)
+    return "the host is down";
+  if (!from->up)
+    return "this host is down";
+  /* With every link and machine up, is there a path at all? */
+  gboolean any_down = FALSE;
+  for (guint i = 0; i < self->links->len; i++)
+    any_down |= !((SimLink *) g_ptr_array_index (self->links, i))->up;
+  for (guint i = 0; i < self->nodes->len; i++)
+    any_down |= !((SimNode *) g_ptr_array_index (self->nodes, i))->up;
+  if (!any_down)
+    return "no route: no chain of links joins the two hosts";
+  return "no route: a link or a machine on the way is down";
+}
+
 /* ---- trace helpers ---- */
 
 static void
@@ -862,7 +883,7 @@ sim_network_connect (SimNetwork *self, SimNode *from, guint32 address, guint16 p
       connection->links = g_ptr_array_new ();
       emit_transmission (self, SIM_EVENT_UNREACHABLE, from, client->port, to, address, port, now,
                          connection->id, TRUE, "tcp", "tcp.unreachable", NULL, connection->path,
-                         to == NULL ? "no host has that address" : "no route: a link on the way is down");
+                         unreachable_reason (self, from, to));
       schedule_failure (client, now + SIM_TCP_CONNECT_TIMEOUT, SIM_STREAM_UNREACHABLE);
       return client;
     }
@@ -1160,11 +1181,11 @@ sim_network_send_datagram (SimNetwork *self, SimNode *from, guint16 from_port, g
   if (to == NULL || !compute_route (self, from, to, &path, &links, &latency))
     {
       g_autoptr (GPtrArray) stub = g_ptr_array_new ();
+      g_autofree char *datagram_reason = NULL;
       g_ptr_array_add (stub, from->name);
       emit_transmission (self, SIM_EVENT_LOST, from, from_port, to, to_address, to_port, now, 0, TRUE,
                          protocol, explain_key, payload, stub,
-                         to == NULL ? "datagram lost: no host has that address"
-                                    : "datagram lost: no route, a link or the host is down");
+                         datagram_reason = g_strconcat ("datagram lost: ", unreachable_reason (self, from, to), NULL));
       return;
     }
   emit_transmission (self, SIM_EVENT_DATAGRAM, from, from_port, to, to_address, to_port, now + latency, 0,
