@@ -3,6 +3,7 @@
 
 #include "msim-color-scheme.h"
 #include "msim-scenario-chooser.h"
+#include "msim-screenshot.h"
 #include "msim-window.h"
 
 struct _MsimApplication
@@ -12,7 +13,13 @@ struct _MsimApplication
   GtkFileChooserNative *file_chooser;
   SimTime start_time;   /* --at: where a scenario opened from the command line starts */
   gboolean has_start_time;
+  char *screenshot_path; /* --screenshot: render the window to this PNG and quit */
+  int exit_status;
 };
+
+/* Frames the window draws before a screenshot: the first lays it out, the
+ * next ones let the event list scroll to its selection. */
+#define SCREENSHOT_FRAMES 3
 
 G_DEFINE_FINAL_TYPE (MsimApplication, msim_application, GTK_TYPE_APPLICATION)
 
@@ -38,11 +45,76 @@ show_error (GtkWindow *parent, const char *message)
 }
 
 static void
-open_path (MsimApplication *self, const char *path)
+fail_screenshot (MsimApplication *self, int status, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* Headless use (--screenshot) has no one to read a dialog: the message
+ * goes to stderr and the exit status says it failed. */
+static void
+fail_screenshot (MsimApplication *self, int status, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("mailsim-gtk: %s\n", message);
+  self->exit_status = status;
+  g_application_quit (G_APPLICATION (self));
+}
+
+static gboolean
+close_window_later (gpointer user_data)
+{
+  gtk_window_destroy (GTK_WINDOW (user_data));
+  g_object_unref (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_screenshot_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MsimApplication *self = MSIM_APPLICATION (user_data);
+  g_autoptr (GError) error = NULL;
+
+  if (!msim_screenshot_save_finish (GTK_WIDGET (source), result, &error))
+    fail_screenshot (self, 1, "--screenshot %s: %s", self->screenshot_path, error->message);
+  /* Not from inside the frame clock's tick that rendered it. */
+  g_idle_add (close_window_later, g_object_ref (source));
+  g_object_unref (self);
+}
+
+static void
+open_path_for_screenshot (MsimApplication *self, const char *path)
 {
   MsimWindow *window = get_window (self);
   g_autoptr (GError) error = NULL;
 
+  if (!msim_window_open (window, path, &error))
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      fail_screenshot (self, 1, "%s", error->message);
+      return;
+    }
+  if (self->has_start_time)
+    msim_window_go_to_time (window, self->start_time);
+  gtk_window_present (GTK_WINDOW (window));
+  msim_screenshot_save_async (GTK_WIDGET (window), self->screenshot_path, SCREENSHOT_FRAMES, NULL,
+                              on_screenshot_saved, g_object_ref (self));
+}
+
+static void
+open_path (MsimApplication *self, const char *path)
+{
+  MsimWindow *window;
+  g_autoptr (GError) error = NULL;
+
+  if (self->screenshot_path != NULL)
+    {
+      open_path_for_screenshot (self, path);
+      return;
+    }
+  window = get_window (self);
   gtk_window_present (GTK_WINDOW (window));
   if (!msim_window_open (window, path, &error))
     show_error (GTK_WINDOW (window), error->message);
@@ -166,6 +238,11 @@ msim_application_activate (GApplication *application)
   MsimApplication *self = MSIM_APPLICATION (application);
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
+  if (self->screenshot_path != NULL)
+    {
+      fail_screenshot (self, 2, "--screenshot needs a SCENARIO file: mailsim-gtk SCENARIO --screenshot FILE.png");
+      return;
+    }
   if (window != NULL)
     {
       gtk_window_present (window);
@@ -177,6 +254,13 @@ msim_application_activate (GApplication *application)
 static void
 msim_application_open (GApplication *application, GFile **files, int n_files, const char *hint)
 {
+  MsimApplication *self = MSIM_APPLICATION (application);
+
+  if (self->screenshot_path != NULL && n_files != 1)
+    {
+      fail_screenshot (self, 2, "--screenshot takes one SCENARIO, not %d", n_files);
+      return;
+    }
   for (int i = 0; i < n_files; i++)
     {
       g_autofree char *path = g_file_get_path (files[i]);
@@ -190,6 +274,7 @@ msim_application_handle_local_options (GApplication *application, GVariantDict *
 {
   MsimApplication *self = MSIM_APPLICATION (application);
   const char *at = NULL;
+  const char *screenshot = NULL;
   g_autoptr (GError) error = NULL;
 
   if (g_variant_dict_lookup (options, "at", "&s", &at))
@@ -201,6 +286,13 @@ msim_application_handle_local_options (GApplication *application, GVariantDict *
         }
       self->has_start_time = TRUE;
     }
+  if (g_variant_dict_lookup (options, "screenshot", "^&ay", &screenshot))
+    {
+      self->screenshot_path = g_strdup (screenshot);
+      /* The cairo renderer draws the same pixels under any X server, and
+       * needs no GL in xvfb-run; GSK_RENDERER set by the caller wins. */
+      g_setenv ("GSK_RENDERER", "cairo", FALSE);
+    }
   return -1;
 }
 
@@ -210,6 +302,7 @@ msim_application_dispose (GObject *object)
   MsimApplication *self = MSIM_APPLICATION (object);
 
   g_clear_object (&self->file_chooser);
+  g_clear_pointer (&self->screenshot_path, g_free);
   G_OBJECT_CLASS (msim_application_parent_class)->dispose (object);
 }
 
@@ -230,12 +323,20 @@ msim_application_init (MsimApplication *self)
 {
   static const GOptionEntry options[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, NULL, "Open the scenario paused at simulated time TIME (1.5s, 1m)", "TIME" },
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      "Render the window (at --at TIME) to the PNG file FILE, then quit", "FILE" },
     { NULL },
   };
 
   g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_application_set_option_context_parameter_string (G_APPLICATION (self), "[SCENARIO]");
   g_application_set_option_context_summary (G_APPLICATION (self), "Watch an email travel, step by step.");
+}
+
+int
+msim_application_get_exit_status (MsimApplication *self)
+{
+  return self->exit_status;
 }
 
 MsimApplication *
