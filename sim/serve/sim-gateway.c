@@ -29,6 +29,7 @@ struct _SimGateway
   guint total_connections;
   SimExternal *external;
   GString *topology;        /* recorded node and link declarations, or NULL */
+  GPtrArray *exchanges;     /* DnsExchange* waiting for an answer */
 };
 
 typedef struct
@@ -373,6 +374,7 @@ dns_exchange_free (DnsExchange *exchange)
 
   if (exchange->tcp != NULL)
     g_ptr_array_remove (exchange->tcp->exchanges, exchange);
+  g_ptr_array_remove (exchange->gateway->exchanges, exchange);
   sim_scheduler_cancel (scheduler, &exchange->timeout);
   sim_node_unbind_datagram (exchange->gateway->dns_client, exchange->sim_port);
   g_clear_object (&exchange->reply_address);
@@ -425,6 +427,7 @@ dns_forward (SimGateway *self, SimNode *target, GSocket *socket, GSocketAddress 
   exchange->tcp = tcp;
   if (tcp != NULL)
     g_ptr_array_add (tcp->exchanges, exchange);
+  g_ptr_array_add (self->exchanges, exchange);
   sim_node_bind_datagram (self->dns_client, exchange->sim_port, "dns", dns_answer, exchange);
   exchange->timeout = sim_scheduler_after (sim_world_get_scheduler (self->world), GATEWAY_DNS_TIMEOUT,
                                            dns_exchange_expired, exchange, NULL);
@@ -538,6 +541,7 @@ sim_gateway_new (SimWorld *world, SimLive *live, GInetAddress *bind_address)
   self->udp_sockets = g_ptr_array_new_with_free_func ((GDestroyNotify) udp_endpoint_free);
   self->connections = g_ptr_array_new ();
   self->free_nodes = g_ptr_array_new ();
+  self->exchanges = g_ptr_array_new ();
   self->external = sim_external_get (world);
   return self;
 }
@@ -549,6 +553,10 @@ sim_gateway_free (SimGateway *self)
     return;
   while (self->connections->len > 0)
     connection_close (g_ptr_array_index (self->connections, self->connections->len - 1));
+  /* Queries still waiting for an answer when the server stops. */
+  while (self->exchanges->len > 0)
+    dns_exchange_free (g_ptr_array_index (self->exchanges, self->exchanges->len - 1));
+  g_ptr_array_unref (self->exchanges);
   g_ptr_array_unref (self->connections);
   g_ptr_array_unref (self->free_nodes);
   g_ptr_array_unref (self->services);
