@@ -17,6 +17,8 @@
 #define FAILURE_SHOWN_FOR (3 * SIM_TIME_SECOND)
 /* Text on a token is cut to this many characters. */
 #define TOKEN_MAX_CHARS 34
+/* Labels stacked at one spot of a link before the rest are counted. */
+#define MAP_TOKENS_PER_SPOT 3
 /* The map's text is this much larger than the interface's, for projectors. */
 #define MAP_TEXT_SCALE 1.25
 /* Node names are larger still: they are what a class reads first. */
@@ -600,12 +602,28 @@ draw_arrow_head (Drawing *d, Point at, Point direction, const GdkRGBA *color)
   cairo_stroke (d->cr);
 }
 
+/* A spot of the map, about half a line of text across: tokens in the same
+ * spot share one stack of labels. */
+typedef struct
+{
+  Point at;
+  guint tokens;
+} TokenSpot;
+
+static guint
+token_spot_key (Drawing *d, Point at)
+{
+  int column = (int) floor (at.x / (d->em * 0.5)), row = (int) floor (at.y / (d->em * 0.5));
+  return ((guint) column << 16) ^ (guint) row;
+}
+
 static guint
 draw_tokens (Drawing *d)
 {
   MsimMapView *self = d->self;
   GPtrArray *events = msim_run_get_events (self->run);
   gint last = msim_run_find_event_at (self->run, self->time);
+  g_autoptr (GHashTable) spots = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   guint drawn = 0;
 
   for (gint i = last; i >= 0; i--)
@@ -620,13 +638,36 @@ draw_tokens (Drawing *d)
       double fraction = (double) (self->time - event->time) / (double) (event->arrival - event->time);
       if (!point_along (d, event, fraction, &at, &direction))
         continue;
+      guint key = token_spot_key (d, at);
+      TokenSpot *spot = g_hash_table_lookup (spots, GUINT_TO_POINTER (key));
+      if (spot == NULL)
+        {
+          spot = g_new0 (TokenSpot, 1);
+          spot->at = at;
+          g_hash_table_insert (spots, GUINT_TO_POINTER (key), spot);
+        }
+      /* Tokens in flight together stack their labels so none hides another;
+       * past MAP_TOKENS_PER_SPOT in one spot, the rest are counted, not
+       * drawn: a hundred plates on one point would hide each other and
+       * cost a frame. */
+      if (spot->tokens++ >= MAP_TOKENS_PER_SPOT)
+        continue;
       const GdkRGBA *color = token_color (d, event);
       g_autofree char *text = token_text (event);
       draw_arrow_head (d, at, direction, color);
-      /* Tokens in flight together stack their labels so none hides another. */
-      draw_label (d, text, at.x, at.y - d->em * (1.3 + 1.5 * (drawn % 3)), 0.9, TRUE, color, color);
+      draw_label (d, text, at.x, at.y - d->em * (1.3 + 1.5 * (spot->tokens - 1)), 0.9, TRUE, color, color);
       drawn++;
     }
+  GHashTableIter iter;
+  TokenSpot *spot;
+  g_hash_table_iter_init (&iter, spots);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &spot))
+    if (spot->tokens > MAP_TOKENS_PER_SPOT)
+      {
+        g_autofree char *more = g_strdup_printf ("+%u more here", spot->tokens - MAP_TOKENS_PER_SPOT);
+        draw_label (d, more, spot->at.x, spot->at.y - d->em * (1.3 + 1.5 * MAP_TOKENS_PER_SPOT), 0.9, TRUE,
+                    &d->palette.foreground, &d->palette.foreground);
+      }
   return drawn;
 }
 
