@@ -301,6 +301,23 @@ draw_globe (Drawing *d, double x, double y, double s, const GdkRGBA *tint)
   cairo_stroke (cr);
 }
 
+/* An eye: someone watching the traffic on a link. */
+static void
+draw_eye (Drawing *d, double x, double y, double s, const GdkRGBA *tint)
+{
+  cairo_t *cr = d->cr;
+  double w = s * 0.46, h = s * 0.26;
+
+  cairo_move_to (cr, x - w, y);
+  cairo_curve_to (cr, x - w * 0.5, y - h * 1.6, x + w * 0.5, y - h * 1.6, x + w, y);
+  cairo_curve_to (cr, x + w * 0.5, y + h * 1.6, x - w * 0.5, y + h * 1.6, x - w, y);
+  cairo_close_path (cr);
+  stroke_and_fill (d, tint);
+  cairo_arc (cr, x, y, h * 0.75, 0, 2 * G_PI);
+  set_color (cr, &d->palette.foreground, 1);
+  cairo_fill (cr);
+}
+
 static void
 draw_directory (Drawing *d, double x, double y, double s, const GdkRGBA *tint)
 {
@@ -350,6 +367,9 @@ draw_icon (Drawing *d, const MsimMapNode *node, Point at)
       break;
     case SIM_ROLE_DNS:
       draw_directory (d, at.x, at.y, s, &d->palette.dns);
+      break;
+    case SIM_ROLE_EAVESDROPPER:
+      draw_eye (d, at.x, at.y, s, &d->palette.dns);
       break;
     case SIM_ROLE_ROUTER:
     default:
