@@ -41,6 +41,7 @@ struct _SimLink
   SimNode *b;
   SimTime latency;
   gboolean up;
+  double loss;    /* chance that one packet is lost crossing the link, 0..1 */
   GArray *taps;   /* SimLinkTap */
 };
 
@@ -367,6 +368,33 @@ gboolean
 sim_link_is_up (const SimLink *link)
 {
   return link->up;
+}
+
+void
+sim_link_set_loss (SimLink *link, double loss)
+{
+  link->loss = CLAMP (loss, 0.0, 1.0);
+}
+
+double
+sim_link_get_loss (const SimLink *link)
+{
+  return link->loss;
+}
+
+/* The link of @links on which one packet is lost now, or NULL.  The draw
+ * uses the run's seeded generator, and is made only on lossy links, so a
+ * run without loss never consumes random numbers. */
+static SimLink *
+draw_loss (SimNetwork *self, GPtrArray *links)
+{
+  for (guint i = 0; links != NULL && i < links->len; i++)
+    {
+      SimLink *link = g_ptr_array_index (links, i);
+      if (link->loss > 0 && sim_scheduler_random_double (self->scheduler) < link->loss)
+        return link;
+    }
+  return NULL;
 }
 
 void
@@ -994,7 +1022,27 @@ sim_stream_write (SimStream *stream, const guint8 *data, gsize len, const char *
       stream->closed_local = TRUE;
       return;
     }
-  arrival = next_arrival (stream);
+  /* A segment lost on a lossy link is sent again after TCP's
+   * retransmission timeout, doubled at each further loss (RFC 6298 5.5):
+   * the bytes arrive late, never out of order and never twice. */
+  SimTime delay = 0, timeout = SIM_TCP_RETRANSMIT_FIRST;
+  for (guint tries = 0; tries < SIM_TCP_MAX_RETRANSMITS; tries++)
+    {
+      SimLink *lossy = draw_loss (network, connection->links);
+      if (lossy == NULL)
+        break;
+      g_autofree char *wait = sim_time_to_string (timeout);
+      g_autofree char *text = g_strdup_printf ("segment lost on the link %s - %s; TCP sends it again after %s",
+                                               lossy->a->name, lossy->b->name, wait);
+      emit_transmission_full (network, SIM_EVENT_LOST, stream->node, stream->port, to, 0, stream->peer->port,
+                              sim_scheduler_now (network->scheduler) + delay, connection->id, stream->is_client,
+                              connection->protocol, "tcp.retransmit", bytes, path, text, stream->encrypted);
+      delay += timeout;
+      timeout *= 2;
+    }
+  arrival = next_arrival (stream) + delay;
+  if (delay > 0)
+    stream->last_arrival = arrival;
   emit_transmission_full (network, SIM_EVENT_DATA, stream->node, stream->port, to, 0, stream->peer->port,
                           arrival, connection->id, stream->is_client, connection->protocol, explain_key,
                           bytes, path, NULL, stream->encrypted);
@@ -1186,6 +1234,15 @@ sim_network_send_datagram (SimNetwork *self, SimNode *from, guint16 from_port, g
       emit_transmission (self, SIM_EVENT_LOST, from, from_port, to, to_address, to_port, now, 0, TRUE,
                          protocol, explain_key, payload, stub,
                          datagram_reason = g_strconcat ("datagram lost: ", unreachable_reason (self, from, to), NULL));
+      return;
+    }
+  SimLink *lossy = draw_loss (self, links);
+  if (lossy != NULL)
+    {
+      /* UDP does not retransmit: the sender's own timer must notice. */
+      g_autofree char *text = g_strdup_printf ("datagram lost on the link %s - %s", lossy->a->name, lossy->b->name);
+      emit_transmission (self, SIM_EVENT_LOST, from, from_port, to, to_address, to_port, now, 0, TRUE, protocol,
+                         explain_key, payload, path, text);
       return;
     }
   emit_transmission (self, SIM_EVENT_DATAGRAM, from, from_port, to, to_address, to_port, now + latency, 0,

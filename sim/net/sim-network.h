@@ -38,6 +38,10 @@ GQuark sim_network_error_quark (void);
 #define SIM_TCP_CONNECT_TIMEOUT (30 * SIM_TIME_SECOND)
 #define SIM_TCP_RETRANSMIT_TIMEOUT (15 * SIM_TIME_SECOND)
 #define SIM_EPHEMERAL_PORT_FIRST 49152
+/* RFC 6298 2.1 and 5.5: the first retransmission waits 1 s, each further
+ * one twice as long; a lesson gives up after a few. */
+#define SIM_TCP_RETRANSMIT_FIRST SIM_TIME_SECOND
+#define SIM_TCP_MAX_RETRANSMITS 5
 
 SimNetwork *sim_network_new (SimScheduler *scheduler, SimTrace *trace);
 void sim_network_free (SimNetwork *self);
@@ -76,6 +80,10 @@ SimNode *sim_link_get_b (const SimLink *link);
 SimTime sim_link_get_latency (const SimLink *link);
 void sim_link_set_latency (SimLink *link, SimTime latency);
 gboolean sim_link_is_up (const SimLink *link);
+/* The chance (0..1) that a packet is lost crossing the link.  Datagrams are
+ * then lost; stream segments arrive late, after TCP's retransmissions. */
+void sim_link_set_loss (SimLink *link, double loss);
+double sim_link_get_loss (const SimLink *link);
 void sim_link_set_up (SimLink *link, gboolean up);
 
 /* Something listening on a link (an eavesdropper): called for every

@@ -1605,19 +1605,26 @@ void
 mta_set_greylist (Mta *self, SimTime delay)
 {
   g_clear_pointer (&self->greylist, mta_greylist_free);
-  self->greylist = mta_greylist_new (delay);
+  if (delay > 0)
+    self->greylist = mta_greylist_new (delay);
 }
 
 void
 mta_set_rate_limit (Mta *self, guint limit, SimTime window)
 {
   g_clear_pointer (&self->rate_limit, mta_rate_limit_free);
-  self->rate_limit = mta_rate_limit_new (limit, window);
+  if (limit > 0)
+    self->rate_limit = mta_rate_limit_new (limit, window);
 }
 
 void
 mta_set_dnsbl (Mta *self, const char *zone)
 {
+  if (zone == NULL)
+    {
+      g_clear_pointer (&self->dnsbl_zone, g_free);
+      return;
+    }
   gsize length = strlen (zone);
 
   /* Kept without the root's dot, as people write it in replies. */
@@ -1630,6 +1637,12 @@ mta_set_spam_threshold (Mta *self, guint threshold)
 {
   self->spam_scoring = TRUE;
   self->spam_threshold = threshold;
+}
+
+void
+mta_disable_spam_scoring (Mta *self)
+{
+  self->spam_scoring = FALSE;
 }
 
 void

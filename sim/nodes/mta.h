@@ -60,6 +60,9 @@ void mta_set_greylist (Mta *self, SimTime delay);
 void mta_set_rate_limit (Mta *self, guint limit, SimTime window);
 void mta_set_dnsbl (Mta *self, const char *zone);
 void mta_set_spam_threshold (Mta *self, guint threshold);
+void mta_disable_spam_scoring (Mta *self);
+/* mta_set_greylist (0), mta_set_rate_limit (0, _) and mta_set_dnsbl (NULL)
+ * switch those policies off, for changes on the timeline. */
 void mta_set_spf (Mta *self, gboolean check, gboolean reject_fail);
 
 /* The node crashed (after sim_node_set_up (node, FALSE)) or came back.

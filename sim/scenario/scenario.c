@@ -114,6 +114,8 @@ parse_size_word (BuildContext *context, const ScenarioWord *word, guint64 *out)
   return TRUE;
 }
 
+static gboolean parse_loss_word (BuildContext *context, const ScenarioWord *word, double *loss);
+
 static gboolean
 is_address (const char *text)
 {
@@ -699,7 +701,8 @@ declare_link (BuildContext *context, const ScenarioStatement *statement)
   const ScenarioWord *b_word = a_word != NULL ? require_word (context, statement, 2, "a second node name") : NULL;
   SimNode *a, *b;
   SimTime latency = 10 * SIM_TIME_MSEC;
-  Option options[] = { { "latency", TRUE, NULL } };
+  Option options[] = { { "latency", TRUE, NULL }, { "loss", TRUE, NULL } };
+  double loss = 0;
   g_autoptr (GError) local = NULL;
 
   if (b_word == NULL || !require_no_block (context, statement))
@@ -708,12 +711,16 @@ declare_link (BuildContext *context, const ScenarioStatement *statement)
   b = a != NULL ? lookup_node (context, b_word) : NULL;
   if (b == NULL)
     return FALSE;
-  if (!parse_options (context, statement, 3, options, 1, "link option"))
+  if (!parse_options (context, statement, 3, options, G_N_ELEMENTS (options), "link option"))
     return FALSE;
   if (options[0].value != NULL && !parse_time_word (context, options[0].value, &latency))
     return FALSE;
-  if (sim_network_add_link (sim_world_get_network (context->world), a, b, latency, &local) == NULL)
+  if (options[1].value != NULL && !parse_loss_word (context, options[1].value, &loss))
+    return FALSE;
+  SimLink *link = sim_network_add_link (sim_world_get_network (context->world), a, b, latency, &local);
+  if (link == NULL)
     return fail_at (context, a_word, "%s", local->message);
+  sim_link_set_loss (link, loss);
   return TRUE;
 }
 
@@ -737,6 +744,8 @@ typedef enum
   ACTION_MAILBOX_FULL,
   ACTION_USER_DELETE,
   ACTION_LINK_LATENCY,
+  ACTION_LINK_LOSS,
+  ACTION_POLICY,
 } ActionKind;
 
 typedef struct
@@ -757,6 +766,12 @@ typedef struct
   char *protocol;         /* connect */
   GBytes *payload;        /* input, datagram */
   DnsZone *zone;          /* dns-set, dns-add, dns-remove */
+  double loss;            /* link-loss */
+  Mta *mta;               /* policy */
+  char *policy;           /* policy: the setting, e.g. "greylist" */
+  char *value;            /* policy: its value as written, "off" to switch it off */
+  guint64 number;         /* policy: a count (rate-limit, spam-threshold) */
+  SimTime period;         /* policy: a time (greylist, rate-limit window) */
   char *record;           /* dns-set, dns-add: the record text; dns-remove: the owner */
   guint16 record_type;    /* dns-remove */
   SimTime latency;        /* link-latency */
@@ -906,7 +921,107 @@ run_action (gpointer data)
     case ACTION_LINK_LATENCY:
       run_fault (action);
       break;
+    case ACTION_LINK_LOSS:
+      sim_link_set_loss (action->link, action->loss);
+      sim_node_emit (sim_link_get_a (action->link), SIM_EVENT_ACTION, sim_node_get_name (sim_link_get_b (action->link)),
+                     "net", "action.fault", "link-loss", NULL, "the link %s - %s now loses %g%% of its packets",
+                     sim_node_get_name (sim_link_get_a (action->link)), sim_node_get_name (sim_link_get_b (action->link)),
+                     action->loss * 100);
+      break;
+    case ACTION_POLICY:
+      {
+        gboolean off = g_str_equal (action->value, "off");
+        if (g_str_equal (action->policy, "greylist"))
+          mta_set_greylist (action->mta, off ? 0 : action->period);
+        else if (g_str_equal (action->policy, "rate-limit"))
+          mta_set_rate_limit (action->mta, off ? 0 : (guint) action->number, action->period);
+        else if (g_str_equal (action->policy, "dnsbl"))
+          mta_set_dnsbl (action->mta, off ? NULL : action->value);
+        else if (g_str_equal (action->policy, "spam-threshold"))
+          {
+            if (off)
+              mta_disable_spam_scoring (action->mta);
+            else
+              mta_set_spam_threshold (action->mta, (guint) action->number);
+          }
+        else if (g_str_equal (action->policy, "spf"))
+          mta_set_spf (action->mta, !off, g_str_equal (action->value, "reject-fail"));
+        sim_node_emit (action->node, SIM_EVENT_ACTION, "", "mail", "action.policy", "policy", NULL,
+                       "%s changes its policy: %s %s", sim_node_get_name (action->node), action->policy, action->value);
+        break;
+      }
     }
+}
+
+/* "20%" or "0.2": a chance between 0 and 1. */
+static gboolean
+parse_loss_word (BuildContext *context, const ScenarioWord *word, double *loss)
+{
+  g_autofree char *number = g_strdup (word->text);
+  gsize length = strlen (number);
+  gboolean percent = length > 0 && number[length - 1] == '%';
+  char *end = NULL;
+
+  if (percent)
+    number[length - 1] = '\0';
+  *loss = g_ascii_strtod (number, &end);
+  if (end == number || *end != '\0' || *loss < 0 || (percent ? *loss > 100 : *loss > 1))
+    return fail_at (context, word, "expected a loss such as 10%% or 0.1, found '%s'", word->text);
+  if (percent)
+    *loss /= 100;
+  return TRUE;
+}
+
+/* policy NODE SETTING VALUE...: an MTA's policy switched on, changed or off. */
+static gboolean
+parse_policy (BuildContext *context, const ScenarioStatement *statement, TimelineAction *action)
+{
+  static const char *const settings[] = { "greylist", "rate-limit", "dnsbl", "spam-threshold", "spf" };
+  const ScenarioWord *name = require_word (context, statement, 3, "an mta node");
+  const ScenarioWord *setting = name != NULL ? require_word (context, statement, 4, "a setting (greylist, rate-limit, dnsbl, spam-threshold, spf)") : NULL;
+  const ScenarioWord *value = setting != NULL ? require_word (context, statement, 5, "a value, or 'off'") : NULL;
+  SimRoleKind kind = SIM_ROLE_ROUTER;
+  guint expected_words = 6;
+
+  if (value == NULL || (action->node = lookup_node (context, name)) == NULL)
+    return FALSE;
+  action->mta = sim_world_find_role (context->world, name->text, &kind);
+  if (action->mta == NULL || kind != SIM_ROLE_MTA)
+    return fail_at (context, name, "'%s' is not an mta node; policies belong to MTAs", name->text);
+  gboolean known = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+    known |= g_str_equal (setting->text, settings[i]);
+  if (!known)
+    return unknown_keyword (context, setting, "policy", settings, G_N_ELEMENTS (settings));
+  action->policy = g_strdup (setting->text);
+  action->value = g_strdup (value->text);
+  if (!g_str_equal (value->text, "off"))
+    {
+      if (g_str_equal (setting->text, "greylist") && !parse_time_word (context, value, &action->period))
+        return FALSE;
+      if (g_str_equal (setting->text, "spam-threshold") && !parse_count_word (context, value, &action->number))
+        return FALSE;
+      if (g_str_equal (setting->text, "spf") && !g_str_equal (value->text, "check") && !g_str_equal (value->text, "reject-fail"))
+        return fail_at (context, value, "spf takes check, reject-fail or off");
+      if (g_str_equal (setting->text, "rate-limit"))
+        {
+          const ScenarioWord *per = require_word (context, statement, 6, "'per'");
+          const ScenarioWord *window = per != NULL ? require_word (context, statement, 7, "a time window such as 1m") : NULL;
+          if (window == NULL || !parse_count_word (context, value, &action->number) || action->number == 0)
+            return window == NULL ? FALSE : fail_at (context, value, "a rate limit needs at least 1 recipient");
+          if (!g_str_equal (per->text, "per"))
+            return fail_at (context, per, "expected 'per', as in: policy mx.example.org rate-limit 5 per 1m");
+          if (!parse_time_word (context, window, &action->period))
+            return FALSE;
+          g_free (action->value);
+          action->value = g_strdup_printf ("%s per %s", value->text, window->text);
+          expected_words = 8;
+        }
+    }
+  if (statement->words->len > expected_words)
+    return fail_at (context, word_at (statement, expected_words), "unexpected '%s'", word_at (statement, expected_words)->text);
+  action->kind = ACTION_POLICY;
+  return TRUE;
 }
 
 /* "base64 TEXT", "line TEXT" (CRLF added) or "text TEXT" (each \n sent
@@ -1112,7 +1227,7 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
 {
   static const char *const actions[] = {
     "send", "fetch", "link-down", "link-up", "node-down", "node-up", "connect", "input", "close", "datagram",
-    "dns-set", "dns-add", "dns-remove", "mailbox-full", "user-delete", "link-latency",
+    "dns-set", "dns-add", "dns-remove", "mailbox-full", "user-delete", "link-latency", "link-loss", "policy",
   };
   const ScenarioWord *at = word_at (statement, 0);
   const ScenarioWord *time_word, *verb;
@@ -1268,6 +1383,27 @@ schedule_action (BuildContext *context, const ScenarioStatement *statement)
            || g_str_equal (verb->text, "user-delete") || g_str_equal (verb->text, "link-latency"))
     {
       if (!parse_fault (context, statement, verb, action))
+        return FALSE;
+    }
+  else if (g_str_equal (verb->text, "link-loss"))
+    {
+      const ScenarioWord *a_word = require_word (context, statement, 3, "two node names");
+      const ScenarioWord *b_word = a_word != NULL ? require_word (context, statement, 4, "a second node name") : NULL;
+      const ScenarioWord *loss = b_word != NULL ? require_word (context, statement, 5, "a loss such as 10%") : NULL;
+      SimNode *a = loss != NULL ? lookup_node (context, a_word) : NULL;
+      SimNode *b = a != NULL ? lookup_node (context, b_word) : NULL;
+      if (b == NULL || !parse_loss_word (context, loss, &action->loss))
+        return FALSE;
+      action->link = sim_network_find_link (sim_world_get_network (context->world), a, b);
+      if (action->link == NULL)
+        return fail_at (context, a_word, "there is no link between %s and %s", a_word->text, b_word->text);
+      if (statement->words->len > 6)
+        return fail_at (context, word_at (statement, 6), "unexpected '%s'", word_at (statement, 6)->text);
+      action->kind = ACTION_LINK_LOSS;
+    }
+  else if (g_str_equal (verb->text, "policy"))
+    {
+      if (!parse_policy (context, statement, action))
         return FALSE;
     }
   else
