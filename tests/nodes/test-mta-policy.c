@@ -264,6 +264,27 @@ test_greylisting_delays_the_first_delivery_by_the_delay (void **state)
 }
 
 static void
+test_a_policy_switched_off_on_the_timeline_stops_applying (void **state)
+{
+  Run run = { 0 };
+
+  /* Greylisting for 10 minutes from the start, switched off at 30s: the
+   * first attempt is greylisted, the retry a minute later goes through. */
+  run_world (&run, "", "", "10ms",
+             "timeline { at 0s policy mx.example.org greylist 10m\n"
+             "  at 1s send alice@example.com to bob@example.org subject \"Hello\" body \"Hi\"\n"
+             "  at 30s policy mx.example.org greylist off }\n");
+  assert_int_equal (count_replies (&run, "450 4.7.1 <bob@example.org>: Recipient address rejected: Greylisted"), 1);
+  assert_int_equal (count_events (&run, "action.policy", "greylist off"), 1);
+  assert_int_equal (run.accounting.delivered, 1);
+  MailStore *store = sim_world_find_store_for (run.world, "bob@example.org");
+  g_autoptr (GPtrArray) inbox = mail_store_list (store, "bob@example.org", "INBOX");
+  const MailStoreMessage *message = g_ptr_array_index (inbox, 0);
+  assert_true (message->internal_date < 2 * SIM_TIME_MINUTE);
+  run_clear (&run);
+}
+
+static void
 test_rate_limit_throttles_a_bulk_message (void **state)
 {
   Run run = { 0 };
@@ -591,6 +612,7 @@ main (void)
     cmocka_unit_test (test_spam_score_follows_the_documented_rules),
     cmocka_unit_test (test_greylisting_delays_the_first_delivery_by_the_delay),
     cmocka_unit_test (test_rate_limit_throttles_a_bulk_message),
+    cmocka_unit_test (test_a_policy_switched_off_on_the_timeline_stops_applying),
     cmocka_unit_test (test_blocklisted_client_refused_with_the_lists_reason),
     cmocka_unit_test (test_unlisted_client_passes_the_blocklist),
     cmocka_unit_test (test_spam_is_filed_in_junk_with_its_score),
