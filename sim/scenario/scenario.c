@@ -788,6 +788,8 @@ timeline_action_free (gpointer data)
   g_free (action->body);
   g_free (action->protocol);
   g_free (action->record);
+  g_free (action->policy);
+  g_free (action->value);
   if (action->payload != NULL)
     g_bytes_unref (action->payload);
   g_free (action);
