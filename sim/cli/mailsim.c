@@ -423,6 +423,11 @@ command_check (int argc, char **argv)
           jobs[i].json_path = g_build_filename (json_folder, name, NULL);
         }
     }
+  /* GLib builds its C locale on the first number parsed, and that first
+   * call can leave errno set in its thread, failing the parse; do it once
+   * here, before the worker threads start. */
+  guint64 warm_up = 0;
+  g_ascii_string_to_unsigned ("0", 10, 0, 1, &warm_up, NULL);
   /* Runs share nothing, so they can run in parallel; reports come out in
    * the order the files were given. */
   GThreadPool *pool = g_thread_pool_new (check_one, NULL, jobs_wanted > 0 ? jobs_wanted : (gint) g_get_num_processors (),
