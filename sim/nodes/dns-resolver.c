@@ -542,6 +542,20 @@ resolve (Resolution *r)
 
 /* ---- talking to name servers ---- */
 
+/* What the resolver does after a server failed it, in words: there may be
+ * another server of the set to ask, or none. */
+static const char *
+next_step (Resolution *r)
+{
+  for (guint i = 0; i < r->servers->len; i++)
+    {
+      ResolverServer *server = g_ptr_array_index (r->servers, i);
+      if (!server->tried && server != r->asked)
+        return "trying the next server";
+    }
+  return "no other server to ask";
+}
+
 static void
 query_timed_out (gpointer data)
 {
@@ -550,9 +564,9 @@ query_timed_out (gpointer data)
 
   r->timer = 0;
   sim_node_emit (r->resolver->node, SIM_EVENT_NOTE, "", "dns", "dns.timeout", "timeout", NULL,
-                 "no answer from %s (%s) about %s %s within %" G_GINT64_FORMAT " ms: trying the next server",
+                 "no answer from %s (%s) about %s %s within %" G_GINT64_FORMAT " ms: %s",
                  r->asked->name, sim_address_to_string (r->asked_address, address), dns_type_to_string (r->type),
-                 r->name, DNS_RESOLVER_QUERY_TIMEOUT / SIM_TIME_MSEC);
+                 r->name, DNS_RESOLVER_QUERY_TIMEOUT / SIM_TIME_MSEC, next_step (r));
   stop_query (r);
   ask_next_server (r);
 }
@@ -605,8 +619,8 @@ tcp_give_up (Resolution *r, const char *why)
   char address[16];
 
   sim_node_emit (r->resolver->node, SIM_EVENT_NOTE, "", "dns", "dns.query.retry-tcp", "failed", NULL,
-                 "%s (%s) %s: trying the next server", r->asked != NULL ? r->asked->name : "the server",
-                 sim_address_to_string (r->asked_address, address), why);
+                 "%s (%s) %s: %s", r->asked != NULL ? r->asked->name : "the server",
+                 sim_address_to_string (r->asked_address, address), why, next_step (r));
   stop_query (r);
   ask_next_server (r);
 }
@@ -810,8 +824,8 @@ server_failed (Resolution *r, const DnsMessage *response, const char *why)
   char address[16];
 
   sim_node_emit (r->resolver->node, SIM_EVENT_NOTE, "", "dns", dns_message_explain_key (response), "failed", NULL,
-                 "%s (%s) %s: trying the next server", r->asked != NULL ? r->asked->name : "the server",
-                 sim_address_to_string (r->asked_address, address), why);
+                 "%s (%s) %s: %s", r->asked != NULL ? r->asked->name : "the server",
+                 sim_address_to_string (r->asked_address, address), why, next_step (r));
   ask_next_server (r);
 }
 
