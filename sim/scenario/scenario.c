@@ -2026,6 +2026,26 @@ check_expectation (BuildContext *context, const ScenarioStatement *statement, gb
   return unknown_keyword (context, kind, "expectation", expectation_kinds, G_N_ELEMENTS (expectation_kinds));
 }
 
+/* One expectation's result, as an EXPECT event of the trace; @where is
+ * FILE:LINE (or the file, for the accounting). */
+static void
+emit_expectation (SimWorld *world, gboolean passed, const char *where, const char *text)
+{
+  SimEvent event = { 0 };
+
+  event.kind = SIM_EVENT_EXPECT;
+  event.time = sim_world_now (world);
+  event.arrival = event.time;
+  event.from = "";
+  event.to = "";
+  event.protocol = "expect";
+  event.explain = passed ? "expect.pass" : "expect.fail";
+  event.status = passed ? "pass" : "fail";
+  event.message = where;
+  event.text = (char *) text;
+  sim_trace_emit (sim_world_get_trace (world), &event);
+}
+
 /* The accounting invariant, checked at the end of every run: every
  * recipient copy accepted with a 2xx (and every bounce report) ended
  * delivered, bounced or still queued.  A scenario that teaches the RFC 1047
@@ -2039,7 +2059,6 @@ check_accounting (const Scenario *self, SimWorld *world, ScenarioVerdict *verdic
   guint64 allowed = 0;
   GPtrArray *statements = self->root->children;
   g_autofree char *text = NULL;
-  SimEvent event = { 0 };
 
   for (guint i = 0; i < statements->len; i++)
     {
@@ -2063,17 +2082,7 @@ check_accounting (const Scenario *self, SimWorld *world, ScenarioVerdict *verdic
                           accounting.bounced, accounting.queued,
                           allowed > 0 ? " counting the expected duplicates" : "",
                           entered + allowed > ended ? "lost" : "duplicated (add 'duplicates N' if the scenario teaches it)");
-  event.kind = SIM_EVENT_EXPECT;
-  event.time = sim_world_now (world);
-  event.arrival = event.time;
-  event.from = "";
-  event.to = "";
-  event.protocol = "expect";
-  event.explain = "expect.fail";
-  event.status = "fail";
-  event.message = self->filename;
-  event.text = text;
-  sim_trace_emit (sim_world_get_trace (world), &event);
+  emit_expectation (world, FALSE, self->filename, text);
 }
 
 ScenarioVerdict
@@ -2098,7 +2107,6 @@ scenario_run (const Scenario *self, SimWorld *world)
           const ScenarioStatement *child = g_ptr_array_index (statement->children, c);
           g_autoptr (GString) explanation = g_string_new (NULL);
           gboolean passed = FALSE;
-          SimEvent event = { 0 };
           g_autofree char *where = g_strdup_printf ("%s:%u", self->filename, child->line);
 
           check_expectation (&context, child, TRUE, &passed, explanation);
@@ -2106,17 +2114,7 @@ scenario_run (const Scenario *self, SimWorld *world)
             verdict.passed++;
           else
             verdict.failed++;
-          event.kind = SIM_EVENT_EXPECT;
-          event.time = sim_scheduler_now (scheduler);
-          event.arrival = event.time;
-          event.from = "";
-          event.to = "";
-          event.protocol = "expect";
-          event.explain = passed ? "expect.pass" : "expect.fail";
-          event.status = passed ? "pass" : "fail";
-          event.message = where;
-          event.text = explanation->str;
-          sim_trace_emit (sim_world_get_trace (world), &event);
+          emit_expectation (world, passed, where, explanation->str);
         }
     }
   check_accounting (self, world, &verdict);
